@@ -1,0 +1,59 @@
+"""Argument types shared by the subcommands: each turns bad text into a one-line message."""
+
+from __future__ import annotations
+
+import sys
+
+from argparse import ArgumentTypeError as InputError  # argparse shows its message as is
+
+__all__ = ["int_list", "positive_float", "positive_int", "progress_printer"]
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise InputError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"expected a positive number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise InputError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    """``"16,16"`` -> ``(16, 16)``; every width a positive integer."""
+    parts = [p.strip() for p in text.split(",")]
+    if not text.strip() or any(not p for p in parts):
+        raise InputError(f"hidden sizes {text!r} must be positive integers separated by commas, e.g. 16,16")
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        raise InputError(f"hidden sizes {text!r} must be positive integers separated by commas, e.g. 16,16") from None
+    if any(s <= 0 for s in sizes):
+        raise InputError(f"hidden sizes {text!r} must all be positive")
+    return sizes
+
+
+def progress_printer(label: str, enabled: bool):
+    """A ``progress(done, total)`` callback that redraws one stderr line, or ``None`` when disabled."""
+    if not enabled:
+        return None
+    step = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal step
+        step = step or max(1, total // 100)
+        if done % step == 0 or done == total:
+            end = "\n" if done == total else ""
+            print(f"\r{label}: epoch {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return progress
