@@ -11,11 +11,11 @@ import sys
 from typing import Sequence
 
 from ..errors import InputError
-from . import compare
+from . import compare, lecture
 
 __all__ = ["build_parser", "main"]
 
-SUBCOMMANDS = {"compare": compare}
+SUBCOMMANDS = {"compare": compare, "lecture": lecture}
 
 
 class _Parser(argparse.ArgumentParser):
