@@ -9,7 +9,9 @@ import sys
 from ..compare import CompareResult, CompareSpec, run_compare
 from ..config import INIT_SCHEMES
 from ..devices import DTYPES
-from .options import int_list, positive_float, positive_int, progress_printer
+from ..plots import write_pictures
+from ..record import record_from_result, save_record
+from .options import int_list, picture_progress, positive_float, positive_int, progress_printer
 
 __all__ = ["add_parser", "format_report", "run"]
 
@@ -44,6 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--samples", type=positive_int, default=1000, help="blob points in all (default: 1000)")
     p.add_argument("--centers", type=positive_int, default=4, help="blob centres (default: 4)")
     p.add_argument("--features", type=positive_int, default=2, help="input features (default: 2)")
+    p.add_argument("--save", metavar="RUN", help="save the run record (.npz: losses, parameters, data, settings)")
+    p.add_argument("--plots", metavar="DIR", help="write the standard pictures of the run into DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     return p
@@ -110,4 +114,12 @@ def run(args: argparse.Namespace) -> int:
     progress = progress_printer("mva compare", not args.quiet and sys.stderr.isatty())
     result = run_compare(spec, progress=progress)
     print(json.dumps(result.to_json(), indent=2) if args.json else format_report(result))
+    if args.save or args.plots:
+        record = record_from_result(result)
+        if args.save:
+            save_record(record, args.save)
+            print(f"run record saved to {args.save}", file=sys.stderr)
+        if args.plots:
+            for path in write_pictures(record, args.plots, progress=picture_progress(args.quiet)):
+                print(f"wrote {path}", file=sys.stderr)
     return 0 if result.parity else 1

@@ -6,7 +6,7 @@ import sys
 
 from argparse import ArgumentTypeError as InputError  # argparse shows its message as is
 
-__all__ = ["int_list", "positive_float", "positive_int", "progress_printer"]
+__all__ = ["int_list", "picture_progress", "positive_float", "positive_int", "progress_printer"]
 
 
 def positive_int(text: str) -> int:
@@ -57,3 +57,10 @@ def progress_printer(label: str, enabled: bool):
             print(f"\r{label}: epoch {done}/{total}", end=end, file=sys.stderr, flush=True)
 
     return progress
+
+
+def picture_progress(quiet: bool):
+    """A ``progress(kind)`` callback that names each picture on stderr as it starts."""
+    if quiet:
+        return None
+    return lambda kind: print(f"drawing {kind} ...", file=sys.stderr, flush=True)

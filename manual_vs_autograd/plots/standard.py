@@ -1,0 +1,93 @@
+"""The standard set of pictures for a run record, written to a folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from ..errors import InputError
+from ..record import RunRecord
+from .common import save_figure
+from .heatmap import plot_heatmap, save_heatmap_gif
+from .regions import plot_regions, save_regions_gif
+from .scatter import plot_data, plot_predictions
+from .trajectories import plot_loss_curves, plot_weight_trajectories
+from .w1_only import plot_w1_only
+
+__all__ = ["KINDS", "applicable", "write_pictures"]
+
+
+def _figure(make: Callable[[RunRecord], Figure], name: str) -> Callable[[RunRecord, Path], Path]:
+    def write(record: RunRecord, out: Path) -> Path:
+        fig = make(record)
+        try:
+            return save_figure(fig, out / name)
+        finally:
+            plt.close(fig)
+
+    return write
+
+
+def _w1_only(record: RunRecord, out: Path) -> Path:
+    """The lecture's w1-only experiment from this run's data and starting weights (500 epochs, notebook lr 1)."""
+    from ..lecture.names import from_matrices
+    from ..lecture.scalar_net import LectureNet, fit_scalar
+
+    if record.config.sizes != (2, 2, 1) or record.config.loss != "mse":
+        raise InputError("the w1-only picture is for the lecture's 2-2-1 MSE network")
+    start = LectureNet(**from_matrices(record.params_at(0), record.config))
+    history = fit_scalar(start, record.data["x_train"].tolist(), record.data["y_train"].tolist(), 500, 1.0, only_w1=True)
+    fig = plot_w1_only(history, lr=1.0)
+    try:
+        return save_figure(fig, out / "w1_only.png")
+    finally:
+        plt.close(fig)
+
+
+KINDS: dict[str, Callable[[RunRecord, Path], Path]] = {
+    "trajectories": _figure(plot_weight_trajectories, "trajectories.png"),
+    "loss": _figure(plot_loss_curves, "loss.png"),
+    "heatmap": _figure(plot_heatmap, "heatmap.png"),
+    "heatmap-gif": lambda record, out: save_heatmap_gif(record, out / "heatmap.gif"),
+    "regions": _figure(plot_regions, "regions.png"),
+    "regions-gif": lambda record, out: save_regions_gif(record, out / "regions.gif"),
+    "data": _figure(plot_data, "data.png"),
+    "predictions": _figure(plot_predictions, "predictions.png"),
+    "w1-only": _w1_only,
+}
+"""Each picture kind and the function that writes it into a folder."""
+
+
+def applicable(record: RunRecord) -> list[str]:
+    """The kinds that make sense for this run (regions need 2-D inputs; w1-only the lecture's network)."""
+    kinds = list(KINDS)
+    if record.data["x_train"].shape[1] != 2:
+        kinds = [k for k in kinds if not k.startswith("regions")]
+    if record.config.sizes != (2, 2, 1) or record.config.loss != "mse":
+        kinds.remove("w1-only")
+    return kinds
+
+
+def write_pictures(
+    record: RunRecord,
+    out: str | os.PathLike,
+    kinds: Sequence[str] = ("all",),
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write the pictures of ``kinds`` (``all``: every applicable one) into ``out``; return their paths."""
+    wanted = applicable(record) if "all" in kinds else list(kinds)
+    for kind in wanted:
+        if kind not in KINDS:
+            raise InputError(f"unknown picture kind {kind!r}; expected one of: all, {', '.join(KINDS)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in wanted:
+        if progress:
+            progress(kind)
+        written.append(KINDS[kind](record, out))
+    return written

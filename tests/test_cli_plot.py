@@ -1,0 +1,49 @@
+"""``mva compare --save/--plots`` and ``mva plot``: the same pictures without training again."""
+
+from __future__ import annotations
+
+import pytest
+
+import manual_vs_autograd.compare as compare_module
+from manual_vs_autograd.cli import main
+
+
+def test_save_then_plot_gives_the_same_pictures(tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run.npz"
+    assert main(["compare", "--epochs", "30", "--quiet", "--save", str(run), "--plots", str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("mva plot trained again")
+
+    monkeypatch.setattr(compare_module, "train_side_by_side", no_training)
+    assert main(["plot", str(run), "--kind", "all", "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    first = sorted(p.name for p in (tmp_path / "a").iterdir())
+    second = sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert first == second and len(first) == 9
+    for name in ("trajectories.png", "heatmap.png", "regions.png"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_plot_one_kind(tmp_path, capsys):
+    run = tmp_path / "run.npz"
+    assert main(["compare", "--epochs", "3", "--quiet", "--save", str(run)]) == 0
+    assert main(["plot", str(run), "--kind", "loss", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["loss.png"]
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["plot", "missing.npz"], "does not exist"),
+        (["plot", "RUN", "--kind", "pie"], "unknown picture kind 'pie'"),
+    ],
+)
+def test_plot_errors(tmp_path, capsys, argv, message):
+    run = tmp_path / "run.npz"
+    assert main(["compare", "--epochs", "2", "--quiet", "--save", str(run)]) == 0
+    capsys.readouterr()
+    argv = [str(run) if a == "RUN" else str(tmp_path / a) if a.endswith(".npz") else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mva: error: ") and message in err and err.count("\n") == 1
