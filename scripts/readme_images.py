@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-
 from manual_vs_autograd import CompareSpec, run_compare
 from manual_vs_autograd.plots import plot_regions, plot_weight_trajectories, save_heatmap_gif
 from manual_vs_autograd.plots.common import save_figure
@@ -21,12 +19,9 @@ def main() -> int:
     lecture = record_from_result(run_compare(CompareSpec(device="cpu")))
     for name, fig in (("trajectories.png", plot_weight_trajectories(lecture)), ("regions.png", plot_regions(lecture))):
         save_figure(fig, OUT / name, dpi=60)
-        plt.close(fig)
     save_heatmap_gif(lecture, OUT / "heatmap.gif", frames=25, fps=4, dpi=55)
     chaotic = record_from_result(run_compare(CompareSpec(loss="ce", epochs=300, lr=1.0, device="cpu")))
-    fig = plot_weight_trajectories(chaotic, max_lines=6)
-    save_figure(fig, OUT / "chaos_ce.png", dpi=60)
-    plt.close(fig)
+    save_figure(plot_weight_trajectories(chaotic, max_lines=6), OUT / "chaos_ce.png", dpi=60)
     for path in sorted(OUT.iterdir()):
         print(f"{path.relative_to(OUT.parent.parent)}: {path.stat().st_size // 1024} KiB")
     return 0

@@ -1,21 +1,21 @@
-"""What the pictures share: parameter labels, the colour maps, the "bitwise equal" band, saving."""
+"""What the pictures share: parameter labels, the colour maps, the "bitwise equal" band, saving.
+
+Figures are plain ``matplotlib.figure.Figure`` objects, not pyplot's: the package never touches the
+user's backend or pyplot's global list of figures, and they are freed when no longer referenced.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)  # headless unless the user chose a backend already
-
-import numpy as np  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from ..atomic import atomic_path  # noqa: E402
-from ..config import MLPConfig  # noqa: E402
-from ..record import RunRecord  # noqa: E402
+from ..atomic import atomic_path
+from ..config import MLPConfig
+from ..record import RunRecord
 
 __all__ = [
     "CLASS_COLORS",

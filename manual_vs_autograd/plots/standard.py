@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import Callable, Sequence
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ..errors import InputError
@@ -23,11 +22,7 @@ __all__ = ["KINDS", "applicable", "write_pictures"]
 
 def _figure(make: Callable[[RunRecord], Figure], name: str) -> Callable[[RunRecord, Path], Path]:
     def write(record: RunRecord, out: Path) -> Path:
-        fig = make(record)
-        try:
-            return save_figure(fig, out / name)
-        finally:
-            plt.close(fig)
+        return save_figure(make(record), out / name)
 
     return write
 
@@ -41,11 +36,7 @@ def _w1_only(record: RunRecord, out: Path) -> Path:
         raise InputError("the w1-only picture is for the lecture's 2-2-1 MSE network")
     start = LectureNet(**from_matrices(record.params_at(0), record.config))
     history = fit_scalar(start, record.data["x_train"].tolist(), record.data["y_train"].tolist(), 500, 1.0, only_w1=True)
-    fig = plot_w1_only(history, lr=1.0)
-    try:
-        return save_figure(fig, out / "w1_only.png")
-    finally:
-        plt.close(fig)
+    return save_figure(plot_w1_only(history, lr=1.0), out / "w1_only.png")
 
 
 KINDS: dict[str, Callable[[RunRecord, Path], Path]] = {
