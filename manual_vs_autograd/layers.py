@@ -51,7 +51,7 @@ class LinearCache(NamedTuple):
 class LinearGrads(NamedTuple):
     """Gradients of the loss with respect to the linear layer's inputs."""
 
-    dx: Tensor  # (N, I) ∂L/∂x
+    dx: Tensor | None  # (N, I) ∂L/∂x; None when not asked for (the network's input)
     dW: Tensor  # (O, I) ∂L/∂W
     db: Tensor  # (O,)   ∂L/∂b
 
@@ -71,13 +71,15 @@ def linear_forward(x: Tensor, W: Tensor, b: Tensor) -> tuple[Tensor, LinearCache
     return a, LinearCache(x, W)
 
 
-def linear_backward(da: Tensor, cache: LinearCache) -> LinearGrads:
+def linear_backward(da: Tensor, cache: LinearCache, need_dx: bool = True) -> LinearGrads:
     """Gradients of ``a = x Wᵀ + b`` given ``da = ∂L/∂a`` of shape (N, O).
 
     ``∂L/∂x = da·W``, ``∂L/∂W = daᵀ·x``, ``∂L/∂b = Σ_n da[n]``: each sample's contribution is
-    summed, because every sample's pre-activation depends on the same W and b.
+    summed, because every sample's pre-activation depends on the same W and b. ``need_dx=False``
+    skips ``∂L/∂x`` (a whole matrix product) where nothing needs it: below the first layer there is
+    only the data. Autograd skips it too, since the data does not require a gradient.
     """
-    dx = da.mm(cache.W)  # (N, I)  ∂a[n,o]/∂x[n,i] = W[o,i]
+    dx = da.mm(cache.W) if need_dx else None  # (N, I)  ∂a[n,o]/∂x[n,i] = W[o,i]
     dW = da.t().mm(cache.x)  # (O, I)  ∂a[n,o]/∂W[o,i] = x[n,i]
     db = da.sum(0)  # (O,)  ∂a[n,o]/∂b[o] = 1
     return LinearGrads(dx, dW, db)
@@ -86,7 +88,7 @@ def linear_backward(da: Tensor, cache: LinearCache) -> LinearGrads:
 class ActivationCache(NamedTuple):
     """What an element-wise activation's backward needs: its own output (or input)."""
 
-    h: Tensor  # (N, O) the activation's output
+    h: Tensor | None  # (N, O) the activation's output; None where backward needs nothing
 
 
 def sigmoid_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
@@ -98,7 +100,8 @@ def sigmoid_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
 def sigmoid_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
     """``∂L/∂a = ∂L/∂h · σ(a)(1 - σ(a))``; written with the output h, as autograd does."""
     h = cache.h
-    return dh * (1 - h) * h  # (N, O)  ∂h/∂a = h(1 - h)
+    # (1 - h)·dh·h, in place on one new tensor: the same roundings as dh·(1 - h)·h, one allocation
+    return (1 - h).mul_(dh).mul_(h)  # (N, O)  ∂h/∂a = h(1 - h)
 
 
 def tanh_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
@@ -110,8 +113,8 @@ def tanh_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
 def tanh_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
     """``∂L/∂a = ∂L/∂h · (1 - tanh(a)²)``."""
     h = cache.h
-    one_minus_h2 = torch.addcmul(torch.ones_like(h), h, h, value=-1)  # 1 - h², one fused multiply-add as in torch
-    return dh * one_minus_h2  # (N, O)  ∂h/∂a = 1 - h²
+    # 1 - h² as one fused multiply-add (as torch's kernel does), then times dh, in place: one allocation
+    return torch.ones_like(h).addcmul_(h, h, value=-1).mul_(dh)  # (N, O)  ∂h/∂a = 1 - h²
 
 
 def relu_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
@@ -121,13 +124,19 @@ def relu_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
 
 
 def relu_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
-    """``∂L/∂a = ∂L/∂h`` where ``a > 0``, else 0 (the kink at 0 takes derivative 0, as in torch)."""
-    return torch.where(cache.h > 0, dh, 0.0)  # (N, O)  ∂h/∂a = 1 if a > 0 else 0
+    """``∂L/∂a = ∂L/∂h`` where ``a > 0``, else 0 (the kink at 0 takes derivative 0, as in torch).
+
+    The 0/1 gate is a float tensor that is then multiplied by ``dh`` in place: one allocation and no
+    boolean mask. Where the gate is 0 the result is a zero that may carry ``dh``'s sign (``-0.0``);
+    it equals autograd's ``0.0`` and adds the same into every later sum.
+    """
+    gate = torch.sign(cache.h)  # (N, O)  ∂h/∂a = 1 if a > 0 else 0: h ≥ 0, so sign(h) is that gate
+    return gate.mul_(dh)  # (N, O)
 
 
 def identity_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
     """``h = a``: the output layer of a softmax classifier passes its logits straight to the loss."""
-    return a, ActivationCache(a)
+    return a, ActivationCache(None)  # backward needs nothing from the forward
 
 
 def identity_backward(dh: Tensor, cache: ActivationCache) -> Tensor:

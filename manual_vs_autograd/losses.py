@@ -37,7 +37,7 @@ class LossCache(NamedTuple):
     """What a loss's backward needs from its forward."""
 
     y_hat: Tensor  # (N, K) network outputs: probabilities (MSE, BCE) or softmax probabilities (CE)
-    y: Tensor  # (N, K) float targets (MSE, BCE) or (N, K) one-hot labels (CE)
+    y: Tensor  # (N, K) float targets (MSE, BCE) or (N,) class labels (CE)
 
 
 def mse_forward(y_hat: Tensor, y: Tensor) -> tuple[Tensor, LossCache]:
@@ -47,14 +47,14 @@ def mse_forward(y_hat: Tensor, y: Tensor) -> tuple[Tensor, LossCache]:
         y_hat: (N, K) predictions.
         y: (N, K) float targets.
     """
-    L = ((y_hat - y) ** 2).mean()  # ()
+    L = (y_hat - y).square_().mean()  # ()
     return L, LossCache(y_hat, y)
 
 
 def mse_backward(cache: LossCache) -> Tensor:
     """``∂L/∂y_hat = 2 (y_hat - y) / (N·K)``."""
     y_hat, y = cache
-    return (y_hat - y) * (2.0 / y_hat.numel())  # (N, K)  ∂(y_hat - y)²/∂y_hat = 2(y_hat - y)
+    return (y_hat - y).mul_(2.0 / y_hat.numel())  # (N, K)  ∂(y_hat - y)²/∂y_hat = 2(y_hat - y)
 
 
 def bce_forward(y_hat: Tensor, y: Tensor) -> tuple[Tensor, LossCache]:
@@ -92,26 +92,29 @@ def softmax_ce_forward(logits: Tensor, labels: Tensor) -> tuple[Tensor, LossCach
         labels: (N,) class indices in ``[0, K)`` (int64).
 
     The softmax is taken in log space (``log_softmax``), which subtracts the row's maximum and so
-    never overflows.
+    never overflows. The cache keeps the probabilities ``p`` (N, K) and the labels (N,).
     """
     log_p = torch.log_softmax(logits, dim=1)  # (N, K)
-    one_hot = torch.zeros_like(log_p).scatter_(1, labels[:, None], 1.0)  # (N, K)
     L = -log_p.gather(1, labels[:, None]).sum() / logits.shape[0]  # ()
-    return L, LossCache(log_p.exp(), one_hot)
+    return L, LossCache(log_p.exp(), labels)
 
 
 def softmax_ce_backward(cache: LossCache) -> Tensor:
     """``∂L/∂a = (softmax(a) - one_hot(y)) / N``: predicted minus true probabilities.
 
-    Written as the two steps of the chain rule through ``log_p = log_softmax(a)``, the order in
-    which autograd evaluates it (so the two agree bitwise)::
+    Through ``log_p = log_softmax(a)``, in the order autograd evaluates it::
 
-        ∂L/∂log_p_k = -[k = y] / N
-        ∂L/∂a_k     = ∂L/∂log_p_k - p_k · Σ_j ∂L/∂log_p_j     (∂log_p_j/∂a_k = [j = k] - p_k)
+        ∂L/∂log_p_k = -[k = y]/N                  (so Σ_k ∂L/∂log_p_k = -1/N in every row)
+        ∂L/∂a_k     = ∂L/∂log_p_k - p_k · Σ_j ∂L/∂log_p_j = p_k/N - [k = y]/N
+
+    computed as ``p·(1/N)``, then ``1/N`` taken off at each row's label (no one-hot matrix).
     """
-    p, one_hot = cache
-    d_log_p = -one_hot / p.shape[0]  # (N, K)  ∂(-log_p_y / N)/∂log_p_k = -[k = y]/N
-    return d_log_p - p * d_log_p.sum(1, keepdim=True)  # (N, K)  ∂log_p_j/∂a_k = [j = k] - p_k
+    p, labels = cache
+    n = p.shape[0]
+    da = p * (1.0 / n)  # (N, K)  -p_k·Σ_j ∂L/∂log_p_j, with Σ_j ∂L/∂log_p_j = -1/N
+    rows = torch.arange(n, device=p.device)
+    da[rows, labels] -= 1.0 / n  # + ∂L/∂log_p_y = -1/N at the label
+    return da
 
 
 class Loss(NamedTuple):

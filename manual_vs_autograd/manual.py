@@ -23,10 +23,15 @@ __all__ = ["MLPCache", "labels_from_output", "loss_and_grads", "mlp_backward", "
 
 
 class MLPCache(NamedTuple):
-    """Every layer's caches from :func:`mlp_forward`, layer 1 first."""
+    """Every layer's caches from :func:`mlp_forward`, layer 1 first.
 
-    linear: tuple[LinearCache, ...]
-    activation: tuple[ActivationCache, ...]
+    :func:`mlp_backward` empties the lists as it goes, so that each layer's saved tensors are freed
+    as soon as its backward step is done (as autograd frees the tensors a node saved). Run the
+    forward pass again to backpropagate a second time.
+    """
+
+    linear: list[LinearCache]
+    activation: list[ActivationCache]
 
 
 def mlp_forward(params: dict[str, Tensor], x: Tensor, config: MLPConfig) -> tuple[Tensor, MLPCache]:
@@ -46,7 +51,7 @@ def mlp_forward(params: dict[str, Tensor], x: Tensor, config: MLPConfig) -> tupl
         h, act_cache = ACTIVATIONS[config.layer_activation(layer)].forward(a)  # (N, sizes[l])
         linear_caches.append(lin_cache)
         activation_caches.append(act_cache)
-    return h, MLPCache(tuple(linear_caches), tuple(activation_caches))
+    return h, MLPCache(linear_caches, activation_caches)
 
 
 def mlp_backward(dy_hat: Tensor, cache: MLPCache, config: MLPConfig) -> dict[str, Tensor]:
@@ -59,14 +64,22 @@ def mlp_backward(dy_hat: Tensor, cache: MLPCache, config: MLPConfig) -> dict[str
         ∂L/∂b_l      = Σ_n ∂L/∂a_l
         ∂L/∂h_{l-1}  = (∂L/∂a_l) W_l
     """
+    return _mlp_backward([dy_hat], cache, config)
+
+
+def _mlp_backward(holder: list[Tensor], cache: MLPCache, config: MLPConfig) -> dict[str, Tensor]:
+    """:func:`mlp_backward`, taking ∂L/∂y_hat out of a one-item list so that no caller keeps it alive."""
     grads: dict[str, Tensor] = {}
-    dh = dy_hat  # (N, sizes[L])
+    dh = holder.pop()  # (N, sizes[L])
     for layer in range(config.n_layers, 0, -1):
         activation = ACTIVATIONS[config.layer_activation(layer)]
-        da = activation.backward(dh, cache.activation[layer - 1])  # (N, sizes[l])
-        lin = linear_backward(da, cache.linear[layer - 1])
+        da = activation.backward(dh, cache.activation.pop())  # (N, sizes[l]); h_l is released
+        del dh  # ∂L/∂h is used up: let its memory go now, as autograd's engine does
+        lin = linear_backward(da, cache.linear.pop(), need_dx=layer > 1)  # no ∂L/∂x for the data
+        del da
         grads[f"dW{layer}"], grads[f"db{layer}"] = lin.dW, lin.db
-        dh = lin.dx  # (N, sizes[l-1]), the upstream gradient for the layer below
+        dh = lin.dx  # (N, sizes[l-1]), the upstream gradient for the layer below (None below layer 1)
+        del lin
     return {name: grads[name] for name in sorted(grads, key=_layer_order)}
 
 
@@ -86,8 +99,12 @@ def loss_and_grads(
     loss = LOSSES[config.loss]
     y_hat, cache = mlp_forward(params, x, config)  # (N, K)
     L, loss_cache = loss.forward(y_hat, y)  # ()
-    dy_hat = loss.backward(loss_cache)  # (N, K)
-    return L, mlp_backward(dy_hat, cache, config)
+    del y_hat  # the caches hold what backward needs
+    # ∂L/∂y_hat (N, K) and the loss cache are handed on in lists that the callee empties, so no
+    # frame here keeps them alive: each is freed as soon as it is used up, as autograd frees them.
+    pending = [loss_cache]
+    del loss_cache
+    return L, _mlp_backward([loss.backward(pending.pop())], cache, config)
 
 
 def sgd_step(params: dict[str, Tensor], grads: dict[str, Tensor], lr: float) -> None:

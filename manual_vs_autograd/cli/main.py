@@ -11,11 +11,11 @@ import sys
 from typing import Sequence
 
 from ..errors import InputError
-from . import compare, lecture, plot
+from . import bench, compare, lecture, plot
 
 __all__ = ["build_parser", "main"]
 
-SUBCOMMANDS = {"compare": compare, "lecture": lecture, "plot": plot}
+SUBCOMMANDS = {"compare": compare, "lecture": lecture, "plot": plot, "bench": bench}
 
 
 class _Parser(argparse.ArgumentParser):

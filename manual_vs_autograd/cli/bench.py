@@ -1,0 +1,76 @@
+"""``mva bench``: time and memory of a training step, manual against autograd, side by side."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..atomic import atomic_path
+from ..bench import CONFIGS, run_bench
+from ..plots.bench_chart import plot_bench
+from ..plots.common import save_figure
+
+__all__ = ["add_parser", "format_table", "run"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "bench",
+        help="time and memory of one training step, manual against autograd",
+        description=(
+            "Median time of one training step (forward, backward, update) of the manual path and of autograd, "
+            "alternating in one process, for: " + "; ".join(c.name for c in CONFIGS) + ". Also the same-shaped "
+            "matrix products alone, the peak memory of each side, and the lecture's scalar loop against the "
+            "vectorised path. Prints a table; writes bench.json and bench.png into --out."
+        ),
+    )
+    p.add_argument("--quick", action="store_true", help="a reduced run (under a minute)")
+    p.add_argument("--compile", action="store_true", help="also time autograd under torch.compile (slow to compile)")
+    p.add_argument("--device", default="auto", help="auto (CPU, and CUDA when present), cpu, cuda (default: auto)")
+    p.add_argument("--out", default="bench-results", metavar="DIR", help="where to write bench.json and bench.png")
+    p.add_argument("--json", action="store_true", help="print the JSON object instead of the table")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    return p
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.2f}"
+
+
+def format_table(result: dict) -> str:
+    m = result["machine"]
+    lines = [
+        f"machine: {m['cpu']}, {m['cpu_threads']} torch threads, torch {m['torch']}" + (f", GPU {m['gpu']}" if "gpu" in m else ""),
+        "",
+        f"{'configuration':<24} {'device':<6} {'manual':>10} {'autograd':>10} {'ratio':>6} {'compiled':>10} "
+        f"{'matmul %':>8} {'GFLOP/s':>8} {'peak MiB man/auto':>18}",
+    ]
+    for c in result["configs"]:
+        compiled = f"{c['compiled_s'] * 1e3:.3f}ms" if c["compiled_s"] else "-"
+        lines.append(
+            f"{c['name']:<24} {c['device']:<6} {c['manual_s'] * 1e3:>8.3f}ms {c['autograd_s'] * 1e3:>8.3f}ms "
+            f"{c['ratio']:>6.2f} {compiled:>10} {100 * c['matmul_fraction']:>7.0f}% {c['manual_gflops']:>8.2f} "
+            f"{_mib(c['manual_peak_bytes']):>8} / {_mib(c['autograd_peak_bytes']):<8}"
+        )
+    s = result["scalar"]
+    lines += [
+        "",
+        f"2-2-1, 750 points: lecture-style scalar loop {s['scalar_epochs_per_s']:.0f} epochs/s, vectorised manual "
+        f"{s['vectorised_epochs_per_s']:.0f} epochs/s: {result['scalar_speedup']:.1f}x",
+        "ratio = manual / autograd step time; matmul % = time of the same matrix products alone / manual step time",
+    ]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = None if args.quiet else (lambda what: print(f"bench: {what} ...", file=sys.stderr, flush=True))
+    result = run_bench(quick=args.quick, device=args.device, compile_autograd=args.compile, progress=progress)
+    out = Path(args.out)
+    with atomic_path(out / "bench.json") as tmp:
+        tmp.write_text(json.dumps(result, indent=2))
+    save_figure(plot_bench(result), out / "bench.png")
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}", file=sys.stderr)
+    return 0
