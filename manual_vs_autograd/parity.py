@@ -16,6 +16,7 @@ from .config import MLPConfig
 from .manual import loss_and_grads
 from .tolerance import Tolerance, tolerance_for
 from .twin import TwinMLP
+from .validation import check_inputs
 
 __all__ = ["GradientReport", "ParamParity", "compare_gradients", "compare_tensors", "ulp_distance"]
 
@@ -101,7 +102,9 @@ def compare_gradients(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y
     """From the same ``params`` and batch ``(x, y)``, both sides' loss and gradients, compared.
 
     ``params`` are not changed. The autograd side is a :class:`TwinMLP` loaded with a copy.
+    Bad inputs raise :class:`~manual_vs_autograd.errors.InputError` (see :mod:`.validation`).
     """
+    check_inputs(config, params, x, y)
     L_manual, grads = loss_and_grads(params, x, y, config)
     twin = TwinMLP(config, params)
     L_auto = twin.loss(x, y)

@@ -7,6 +7,7 @@ fed to both. Every step's loss and the parameters after every step are recorded 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -19,6 +20,7 @@ from .manual import loss_and_grads, sgd_step
 from .parity import ParamParity, compare_tensors
 from .tolerance import tolerance_for
 from .twin import TwinMLP
+from .validation import check_inputs
 
 __all__ = ["SideRecord", "TrainConfig", "Trajectories", "batches", "train_side_by_side"]
 
@@ -127,8 +129,12 @@ def train_side_by_side(
 
     Returns:
         the manual side's final parameters, the trained twin, and both sides' records. A run whose
-        loss turns NaN or infinite stops there; ``Trajectories.stopped`` says at which step and side.
+        loss turns NaN or infinite stops there, and Ctrl-C stops it after the last step both sides
+        completed; either way ``Trajectories.stopped`` says where, and the record is kept.
     """
+    check_inputs(config, params, x, y)
+    if train.batch_size is not None and train.batch_size > x.shape[0]:
+        raise InputError(f"batch size {train.batch_size} is larger than the {x.shape[0]} training samples")
     manual = {name: p.detach().clone() for name, p in params.items()}
     twin = TwinMLP(config, params)
     optimizer = torch.optim.SGD(twin.parameters(), lr=train.lr)
@@ -136,24 +142,38 @@ def train_side_by_side(
     record.manual.append(None, manual)
     record.autograd.append(None, twin.math_parameters())
     steps_per_epoch = 1 if train.batch_size is None else -(-x.shape[0] // train.batch_size)
-    for step, index in enumerate(batches(x.shape[0], train.batch_size, train.epochs, train.seed, x.device), start=1):
-        xb, yb = x[index], y[index]
-        L_manual, grads = loss_and_grads(manual, xb, yb, config)
-        sgd_step(manual, grads, train.lr)
+    step = 0
+    try:
+        for step, index in enumerate(batches(x.shape[0], train.batch_size, train.epochs, train.seed, x.device), start=1):
+            xb, yb = x[index], y[index]
+            L_manual, grads = loss_and_grads(manual, xb, yb, config)
+            sgd_step(manual, grads, train.lr)
 
-        optimizer.zero_grad(set_to_none=True)
-        L_auto = twin.loss(xb, yb)
-        L_auto.backward()
-        optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            L_auto = twin.loss(xb, yb)
+            L_auto.backward()
+            optimizer.step()
 
-        losses = (L_manual.item(), L_auto.item())
-        record.manual.append(losses[0], manual)
-        record.autograd.append(losses[1], twin.math_parameters())
-        record.steps = step
-        bad = [side for side, value in zip(("manual", "autograd"), losses) if not torch.isfinite(torch.tensor(value))]
-        if bad:
-            record.stopped = f"loss became {losses[0] if bad[0] == 'manual' else losses[1]} at step {step} on the {' and '.join(bad)} side"
-            break
-        if progress is not None and step % steps_per_epoch == 0:
-            progress(step // steps_per_epoch, train.epochs)
+            losses = (L_manual.item(), L_auto.item())
+            record.manual.append(losses[0], manual)
+            record.autograd.append(losses[1], twin.math_parameters())
+            record.steps = step
+            bad = [side for side, value in zip(("manual", "autograd"), losses) if not math.isfinite(value)]
+            if bad:
+                record.stopped = (
+                    f"the loss became {losses[0] if bad[0] == 'manual' else losses[1]} at step {step} "
+                    f"on the {' and '.join(bad)} side{'s' if len(bad) == 2 else ''}"
+                )
+                break
+            if progress is not None and step % steps_per_epoch == 0:
+                progress(step // steps_per_epoch, train.epochs)
+    except KeyboardInterrupt:
+        # Keep what both sides completed: the step in flight (maybe half done) is dropped.
+        record.stopped = f"interrupted during step {step}; kept the {record.steps} steps both sides completed"
+        for side in (record.manual, record.autograd):
+            del side.losses[record.steps :]
+            for values in side.params.values():
+                del values[record.steps + 1 :]
+        manual = {name: values[-1].clone() for name, values in record.manual.params.items()}
+        twin.load_math_parameters({name: values[-1] for name, values in record.autograd.params.items()})
     return manual, twin, record

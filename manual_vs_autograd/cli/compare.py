@@ -114,12 +114,18 @@ def run(args: argparse.Namespace) -> int:
     progress = progress_printer("mva compare", not args.quiet and sys.stderr.isatty())
     result = run_compare(spec, progress=progress)
     print(json.dumps(result.to_json(), indent=2) if args.json else format_report(result))
-    if args.save or args.plots:
-        record = record_from_result(result)
-        if args.save:
-            save_record(record, args.save)
-            print(f"run record saved to {args.save}", file=sys.stderr)
+    stopped = result.trajectories.stopped
+    record = record_from_result(result) if (args.save or args.plots) else None
+    if args.save:
+        save_record(record, args.save)
+        kept = f" with the {result.trajectories.steps} steps recorded" if stopped else ""
+        print(f"run record saved to {args.save}{kept}", file=sys.stderr)
+    if stopped:
+        print(f"mva: the run stopped early: {stopped}", file=sys.stderr)
         if args.plots:
-            for path in write_pictures(record, args.plots, progress=picture_progress(args.quiet)):
-                print(f"wrote {path}", file=sys.stderr)
+            print("mva: pictures skipped: the run did not finish; draw what was recorded with 'mva plot'", file=sys.stderr)
+        return 130 if stopped.startswith("interrupted") else 1
+    if args.plots:
+        for path in write_pictures(record, args.plots, progress=picture_progress(args.quiet)):
+            print(f"wrote {path}", file=sys.stderr)
     return 0 if result.parity else 1
