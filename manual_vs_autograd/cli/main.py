@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import Sequence
 
+from .. import __version__
 from ..errors import InputError
 from . import bench, compare, lecture, plot
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mva",
         description="Hand-written backprop beside its autograd twin: gradient and trajectory parity.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     for name, module in SUBCOMMANDS.items():
         module.add_parser(sub)
