@@ -76,8 +76,10 @@ def _draw(fig: Figure, axes: np.ndarray, record: RunRecord, step: int, resolutio
                 ax.set_xticks([])
                 ax.set_yticks([])
         axes[layer - 1, 0].set_ylabel("output layer" if layer == config.n_layers else f"hidden layer {layer}", fontsize=9)
+    widest = max(config.sizes[1:])
+    capped = f" (the first {MAX_NEURONS} neurons of each layer of up to {widest})" if widest > MAX_NEURONS else ""
     fig.suptitle(
-        f"What each neuron computes, epoch {step / record.steps_per_epoch:g}\n"
+        f"What each neuron computes, epoch {step / record.steps_per_epoch:g}{capped}\n"
         f"colour: the neuron's activation over the input plane; dots: training points by class",
         fontsize=10,
     )
