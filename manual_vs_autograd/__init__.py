@@ -16,6 +16,7 @@ from .parity import GradientReport, ParamParity, compare_gradients, compare_tens
 from .tolerance import Tolerance, tolerance_for
 from .trainer import TrainConfig, Trajectories, train_side_by_side
 from .twin import TwinMLP
+from .validation import check_inputs
 
 __all__ = [
     "Blobs",
@@ -29,6 +30,7 @@ __all__ = [
     "TrainConfig",
     "Trajectories",
     "TwinMLP",
+    "check_inputs",
     "compare_gradients",
     "compare_tensors",
     "init_params",
