@@ -137,8 +137,6 @@ def run_compare(spec: CompareSpec, *, progress: Callable[[int, int], None] | Non
         seed=spec.seed,
     )
     n_train = data.x_train.shape[0]
-    if train.batch_size is not None and train.batch_size > n_train:
-        raise InputError(f"batch size {train.batch_size} is larger than the {n_train} training samples")
     init = spec.init or ("lecture" if config.sizes in LECTURE_SHAPES else "scaled")
     params = init_params(config, spec.seed, scheme=init, dtype=dtype, device=device)
     y_train = targets_for(data.y_train, config.loss, dtype)

@@ -80,11 +80,7 @@ def _mlp_backward(holder: list[Tensor], cache: MLPCache, config: MLPConfig) -> d
         grads[f"dW{layer}"], grads[f"db{layer}"] = lin.dW, lin.db
         dh = lin.dx  # (N, sizes[l-1]), the upstream gradient for the layer below (None below layer 1)
         del lin
-    return {name: grads[name] for name in sorted(grads, key=_layer_order)}
-
-
-def _layer_order(grad_name: str) -> tuple[int, str]:
-    return int(grad_name[2:]), grad_name[1]
+    return {f"d{name}": grads[f"d{name}"] for name in config.param_shapes()}  # dW1, db1, dW2, ... in order
 
 
 def loss_and_grads(

@@ -63,12 +63,10 @@ class RunRecord:
 def record_from_result(result: Any) -> RunRecord:
     """A :class:`RunRecord` from a :class:`~manual_vs_autograd.compare.CompareResult`."""
     traj = result.trajectories
-    n_train = result.data.x_train.shape[0]
-    batch = result.train.batch_size
     meta = {
         "format": FORMAT,
         "network": {"sizes": list(result.config.sizes), "activation": result.config.activation, "loss": result.config.loss},
-        "train": {**asdict(result.train), "steps_per_epoch": 1 if batch is None else -(-n_train // batch)},
+        "train": {**asdict(result.train), "steps_per_epoch": result.train.steps_per_epoch(result.data.x_train.shape[0])},
         "spec": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(result.spec).items()},
         "init": result.init,
         "dtype": str(result.dtype).removeprefix("torch."),

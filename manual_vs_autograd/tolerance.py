@@ -35,10 +35,6 @@ class Tolerance:
     grad: float  # one forward/backward, gradients and loss
     trajectory: float  # loss and every parameter at every step of a training run
 
-    def scaled(self, bound: float, reference: torch.Tensor) -> float:
-        """``bound`` times the reference's largest magnitude, floored at 1 (absolute near zero)."""
-        return bound * max(float(reference.abs().max()), 1.0) if reference.numel() else bound
-
 
 def tolerance_for(dtype: torch.dtype) -> Tolerance:
     """The tolerance for comparisons in ``dtype`` (float32 or float64)."""

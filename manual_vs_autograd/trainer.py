@@ -41,6 +41,10 @@ class TrainConfig:
         if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size <= 0):
             raise InputError(f"batch size must be a positive integer, got {self.batch_size!r}")
 
+    def steps_per_epoch(self, n_samples: int) -> int:
+        """Steps in one pass over ``n_samples``: 1 for full batch, else ceil(n / batch size)."""
+        return 1 if self.batch_size is None else -(-n_samples // self.batch_size)
+
 
 def batches(n: int, batch_size: int | None, epochs: int, seed: int, device: torch.device) -> Iterator[Tensor]:
     """Index tensors of each step's batch: all of ``0..n-1`` per epoch, or a seeded shuffle cut in slices.
@@ -141,7 +145,7 @@ def train_side_by_side(
     record = Trajectories(SideRecord(), SideRecord(), x.dtype)
     record.manual.append(None, manual)
     record.autograd.append(None, twin.math_parameters())
-    steps_per_epoch = 1 if train.batch_size is None else -(-x.shape[0] // train.batch_size)
+    steps_per_epoch = train.steps_per_epoch(x.shape[0])
     step = 0
     try:
         for step, index in enumerate(batches(x.shape[0], train.batch_size, train.epochs, train.seed, x.device), start=1):
