@@ -99,32 +99,66 @@ def ddp_step(model: DistributedDataParallel, optimizer: torch.optim.Optimizer, x
 
 
 class _Record:
-    """Rank 0's record of the three runs: every step's loss, the parameters every ``every``-th step."""
+    """Rank 0's record. Every step: the batch loss of the manual, DDP and single-process runs. Every
+    ``every``-th step: their parameters, and the averaged gradients of both sides beside the
+    whole-batch gradient at the same parameters (the check of the all-reduce itself)."""
 
     def __init__(self, params: dict[str, Tensor], steps: int):
         numel = sum(p.numel() for p in params.values())
-        per_row = 3 * numel * next(iter(params.values())).element_size()
+        per_row = 7 * numel * next(iter(params.values())).element_size()  # 3 runs' parameters, 4 gradients
         self.every = max(1, math.ceil((steps + 1) * per_row / RECORD_BUDGET_BYTES))
-        self.sides = ("manual", "ddp", "single")
-        self.losses: dict[str, list[float]] = {side: [] for side in self.sides}
+        self.losses: dict[str, list[float]] = {side: [] for side in ("manual", "ddp", "single")}
         self.param_steps: list[int] = []
-        self.params: dict[str, dict[str, list[Tensor]]] = {side: {name: [] for name in params} for side in self.sides}
-        self.first_grads: dict[str, dict[str, Tensor]] = {}
-        self.bitwise = True  # manual vs DDP parameters equal at every step
+        self.params: dict[str, dict[str, list[Tensor]]] = {s: {k: [] for k in params} for s in ("manual", "ddp", "single")}
+        self.check_steps: list[int] = []
+        self.check_losses: dict[str, list[float]] = {"full_at_manual": [], "full_at_ddp": []}
+        sides = ("manual", "ddp", "full_at_manual", "full_at_ddp")
+        self.grads: dict[str, dict[str, list[Tensor]]] = {s: {f"d{k}": [] for k in params} for s in sides}
+        self.bitwise = True  # manual and DDP parameters equal at every step
         self.first_difference: int | None = None
+
+    def checks(self, step: int, last: bool) -> bool:
+        """Whether to check the gradients at ``step`` (the first, every ``every``-th after it, the last)."""
+        return (step - 1) % self.every == 0 or last
 
     def params_at(self, step: int, last: bool, values: dict[str, dict[str, Tensor]]) -> None:
         if self.bitwise and not all(torch.equal(values["manual"][k], values["ddp"][k]) for k in values["manual"]):
             self.bitwise, self.first_difference = False, step
         if step % self.every == 0 or last:
             self.param_steps.append(step)
-            for side in self.sides:
-                for name, p in values[side].items():
-                    self.params[side][name].append(p.detach().to("cpu", copy=True))
+            for side, named in values.items():
+                for name, t in named.items():
+                    self.params[side][name].append(t.detach().to("cpu", copy=True))
+
+    def grads_at(self, step: int, values: dict[str, dict[str, Tensor]]) -> None:
+        self.check_steps.append(step)
+        for side, named in values.items():
+            for name, g in named.items():
+                self.grads[side][name].append(g.detach().to("cpu", copy=True))
+
+    def raw(self) -> dict:
+        as_tensor = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+        stack = lambda d: {s: {k: torch.stack(v) for k, v in named.items()} for s, named in d.items()}  # noqa: E731
+        return {
+            "every": self.every,
+            "losses": {side: as_tensor(v) for side, v in self.losses.items()},
+            "param_steps": torch.tensor(self.param_steps, dtype=torch.int64),
+            "params": stack(self.params),
+            "check_steps": torch.tensor(self.check_steps, dtype=torch.int64),
+            "check_losses": {side: as_tensor(v) for side, v in self.check_losses.items()},
+            "grads": stack(self.grads),
+            "bitwise": self.bitwise,
+            "first_difference": self.first_difference,
+        }
 
 
 def _ddp_params(model: DistributedDataParallel) -> dict[str, Tensor]:
-    return dict(model.module.twin.named_math_parameters())
+    return {k: t.detach() for k, t in model.module.twin.named_math_parameters().items()}
+
+
+def _full_batch(params: dict[str, Tensor], x: Tensor, y: Tensor, config: MLPConfig) -> tuple[float, dict[str, Tensor]]:
+    L, grads = loss_and_grads(params, x, y, config)
+    return L.item(), grads
 
 
 def run_rank(rank: int, local_rank: int, p: Plan, init_method: str, timeout_s: float, run_dir: Path | None) -> dict | None:
@@ -167,7 +201,7 @@ def run_rank(rank: int, local_rank: int, p: Plan, init_method: str, timeout_s: f
 def _train(rank, p: Plan, x, y, start, model, optimizer, device) -> dict | None:
     W, config, spec = p.world_size, p.config, p.spec
     manual = {name: t.clone() for name, t in start.items()}
-    single = {name: t.clone() for name, t in start.items()} if rank == 0 else None
+    single = {name: t.clone() for name, t in start.items()}  # rank 0's single process on the whole batch
     steps_per_epoch = 1 if spec.batch_size is None or spec.batch_size >= p.n_train else -(-p.n_train // spec.batch_size)
     total = spec.epochs * steps_per_epoch
     record = _Record(manual, total) if rank == 0 else None
@@ -180,6 +214,12 @@ def _train(rank, p: Plan, x, y, start, model, optimizer, device) -> dict | None:
         n_r = mine.shape[0]
         weight = shard_weight(n_r, B, W)
         uneven += B % W != 0
+        check = record is not None and record.checks(step, step == total)
+        if check:  # the whole batch's gradient at each side's parameters, before the step changes them
+            full_manual = _full_batch(manual, x[index], y[index], config)
+            ddp_now = _ddp_params(model)
+            same = all(torch.equal(manual[k], ddp_now[k]) for k in manual)
+            full_ddp = full_manual if same else _full_batch(ddp_now, x[index], y[index], config)
         xs, ys = x[mine], y[mine]
         L_manual, grads = manual_allreduce_step(manual, xs, ys, config, p.lr, W, weight)
         L_ddp = ddp_step(model, optimizer, xs, ys, weight)
@@ -190,12 +230,15 @@ def _train(rank, p: Plan, x, y, start, model, optimizer, device) -> dict | None:
         if record is not None:
             L_single, grads_single = loss_and_grads(single, x[index], y[index], config)
             sgd_step(single, grads_single, p.lr)
-            for side, value in zip(record.sides, (*losses.tolist(), L_single.item())):
+            for side, value in zip(("manual", "ddp", "single"), (*losses.tolist(), L_single.item())):
                 record.losses[side].append(value)
-            if step == 1:
-                ddp_grads = {f"d{k}": t.grad.detach().clone() for k, t in _ddp_params(model).items()}
-                record.first_grads = {"manual": {k: g.clone() for k, g in grads.items()}, "ddp": ddp_grads,
-                                      "single": grads_single}
+            if check:
+                ddp_grads = {f"d{k}": t.grad for k, t in model.module.twin.named_math_parameters().items()}
+                record.check_losses["full_at_manual"].append(full_manual[0])
+                record.check_losses["full_at_ddp"].append(full_ddp[0])
+                record.grads_at(
+                    step, {"manual": grads, "ddp": ddp_grads, "full_at_manual": full_manual[1], "full_at_ddp": full_ddp[1]}
+                )
             record.params_at(step, step == total, {"manual": manual, "ddp": _ddp_params(model), "single": single})
         if not bool(torch.isfinite(losses).all()):
             stopped = f"the batch loss became {losses.tolist()} (manual, DDP) at step {step}"
@@ -206,16 +249,10 @@ def _train(rank, p: Plan, x, y, start, model, optimizer, device) -> dict | None:
     if stopped is not None and record.param_steps[-1] != steps:  # keep the last state
         record.params_at(steps, True, {"manual": manual, "ddp": _ddp_params(model), "single": single})
     return {
+        **record.raw(),
         "steps": steps,
         "stopped": stopped,
         "uneven_steps": uneven,
-        "every": record.every,
-        "losses": {side: torch.tensor(v, dtype=torch.float64) for side, v in record.losses.items()},
-        "param_steps": torch.tensor(record.param_steps, dtype=torch.int64),
-        "params": {side: {k: torch.stack(v) for k, v in named.items()} for side, named in record.params.items()},
-        "first_grads": {side: {k: g.to("cpu") for k, g in named.items()} for side, named in record.first_grads.items()},
-        "bitwise": record.bitwise,
-        "first_difference": record.first_difference,
         "replicas_agree": agree,
         "device": str(device),
         "threads": torch.get_num_threads(),
