@@ -41,9 +41,10 @@ def test_full_batch_two_processes_manual_is_bitwise_ddp_and_close_to_one_process
     assert j["nproc"] == 2 and j["backend"] == "gloo" and j["steps"] == 20 and j["shard_sizes"] == [375, 375]
     # Even shards and DDP's own order (x 1/W, then SUM): the same floating-point operations, so the same bits.
     assert result.manual_ddp_bitwise_every_step and result.pairs["manual_vs_ddp"].bitwise
-    # Against one process on the whole batch only the order of the sums differs: within the bound.
-    for name in ("manual_vs_single", "ddp_vs_single"):
+    # Against one process on the whole batch, at the same parameters, only the order of the sums differs.
+    for name in ("manual_vs_full_batch", "ddp_vs_full_batch"):
         assert result.pairs[name].within, name
+    assert result.checked_steps == 20  # every step checked: the record fits its budget
     assert result.replicas_agree and result.parity and result.stopped is None
     # Only rank 0 wrote a result; every rank marked that it joined.
     written = {p.name for p in tmp_path.iterdir()}
@@ -58,7 +59,7 @@ def test_uneven_mini_batches_through_the_command(capsys):
     out = json.loads(capsys.readouterr().out)
     assert status == 0 and out["parity"] is True
     assert out["steps"] == 15 and out["uneven_steps"] == 12 and out["shard_sizes"] == [4, 3]
-    for name in ("manual_vs_ddp", "manual_vs_single", "ddp_vs_single"):
+    for name in ("manual_vs_ddp", "manual_vs_full_batch", "ddp_vs_full_batch"):
         assert out["pairs"][name]["within_bound"], name
     assert out["replicas_agree"] is True
 
