@@ -104,6 +104,7 @@ def test_a_rendezvous_that_never_forms_exits_2_in_one_line():
     proc = subprocess.run(
         [sys.executable, "-m", "manual_vs_autograd.distributed", "--epochs", "3", "--rdzv-timeout", str(timeout)],
         env=env,
+        check=False,
         capture_output=True,
         text=True,
         timeout=STARTUP_S + timeout + 2 * GRACE_S + SLACK_S,  # the stated bound; raises (fails) past it

@@ -35,7 +35,9 @@ def _shard_grads(loss: str, batch: int, world_size: int):
     x, y = data.x_train[:batch], targets_for(data.y_train, loss, torch.float64)[:batch]
     index = torch.arange(batch)
     full = loss_and_grads(params, x, y, config)[1]
-    shards = [loss_and_grads(params, x[s], y[s], config)[1] for s in (shard(index, world_size, r) for r in range(world_size))]
+    shards = [
+        loss_and_grads(params, x[s], y[s], config)[1] for s in (shard(index, world_size, r) for r in range(world_size))
+    ]
     return full, shards
 
 

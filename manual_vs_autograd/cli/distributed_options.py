@@ -17,7 +17,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..distributed.launcher import DEFAULT_TIMEOUT_S, GRACE_S, STARTUP_S, DistributedFailure, run_distributed
 from ..distributed.report import build_result, format_report
@@ -74,7 +74,9 @@ def spec_from_args(args: argparse.Namespace) -> DistributedSpec:
 def _refuse_unsupported(args: argparse.Namespace) -> None:
     for option in ("save", "plots"):
         if getattr(args, option, None):
-            raise InputError(f"--{option} is not supported with --nproc {args.nproc}; expected a run without --{option}")
+            raise InputError(
+                f"--{option} is not supported with --nproc {args.nproc}; expected a run without --{option}"
+            )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,8 +25,8 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.multiprocessing as mp
@@ -138,9 +138,7 @@ def _stop(context: ProcessContext) -> None:
 def _describe(context: ProcessContext, first: int) -> str:
     """One line: every process that failed (deaths by a signal first: they are usually the cause)."""
     failed = [
-        i
-        for i, proc in enumerate(context.processes)
-        if proc.exitcode not in (0, None, -signal.SIGTERM) or i == first
+        i for i, proc in enumerate(context.processes) if proc.exitcode not in (0, None, -signal.SIGTERM) or i == first
     ]
     failed.sort(key=lambda i: (not (context.processes[i].exitcode or 0) < 0, i != first, i))
     return f"distributed run failed: {'; '.join(_fate(context, i) for i in failed)}; the other processes were stopped"

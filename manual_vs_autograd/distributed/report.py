@@ -61,7 +61,7 @@ class PairReport:
     within: bool  # every row within its bound
 
     def to_json(self) -> dict[str, Any]:
-        row = lambda p: {k: (list(v) if k == "shape" else v) for k, v in asdict(p).items()}  # noqa: E731
+        row = lambda p: {k: (list(v) if k == "shape" else v) for k, v in asdict(p).items()}
         return {
             "bitwise": self.bitwise,
             "within_bound": self.within,
@@ -164,17 +164,23 @@ def build_result(p: Plan, raw: dict) -> DistributedResult:
     at_checks = raw["check_steps"] - 1  # rows of the every-step losses at the checked steps
     pairs = {
         "manual_vs_ddp": _pair(
-            "manual", "ddp", _rows(grads["manual"], grads["ddp"], slice(0, 1)),
+            "manual",
+            "ddp",
+            _rows(grads["manual"], grads["ddp"], slice(0, 1)),
             tensor_parity("loss", losses["manual"].to(dtype), losses["ddp"].to(dtype)),
-            _rows(raw["params"]["manual"], raw["params"]["ddp"]), dtype,
+            _rows(raw["params"]["manual"], raw["params"]["ddp"]),
+            dtype,
         ),
     }
     for side in ("manual", "ddp"):
         full = f"full_at_{side}"
         pairs[f"{side}_vs_full_batch"] = _pair(
-            side, "full_batch", _rows(grads[side], grads[full]),
+            side,
+            "full_batch",
+            _rows(grads[side], grads[full]),
             tensor_parity("loss", losses[side][at_checks].to(dtype), raw["check_losses"][full].to(dtype)),
-            (), dtype,
+            (),
+            dtype,
         )
     return DistributedResult(
         plan=p,
@@ -216,7 +222,9 @@ def format_report(result: DistributedResult) -> str:
             f"  {name:<22} {j['max_grad_diff']:>11.3g} {j['max_loss_diff']:>11.3g} {param:>12}  "
             f"{'yes' if pair.bitwise else 'no':<7}  {'within' if pair.within else 'OUTSIDE'}"
         )
-    every = "yes" if result.manual_ddp_bitwise_every_step else f"no (first difference at step {result.first_difference})"
+    every = (
+        "yes" if result.manual_ddp_bitwise_every_step else f"no (first difference at step {result.first_difference})"
+    )
     d = result.drift
     lines += [
         f"  bounds: gradients and losses at the same parameters {result.grad_bound:.3g}, along the run "

@@ -119,7 +119,9 @@ def plan(spec: DistributedSpec, world_size: int) -> Plan:
 
 def _load(spec: DistributedSpec, dtype: torch.dtype, device: torch.device | str) -> Blobs:
     binary = spec.loss != "ce"
-    return load_blobs(spec.n_samples, spec.centers, spec.n_features, spec.seed, binary=binary, dtype=dtype, device=device)
+    return load_blobs(
+        spec.n_samples, spec.centers, spec.n_features, spec.seed, binary=binary, dtype=dtype, device=device
+    )
 
 
 def _config(spec: DistributedSpec, data: Blobs) -> MLPConfig:

@@ -89,7 +89,9 @@ class LossModule(nn.Module):
         return self.twin.loss(x, y)
 
 
-def ddp_step(model: DistributedDataParallel, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor, weight: float) -> Tensor:
+def ddp_step(
+    model: DistributedDataParallel, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor, weight: float
+) -> Tensor:
     """One step of the DDP twin on this process's shard; returns the shard's mean loss."""
     optimizer.zero_grad(set_to_none=True)
     L = model(x, y)  # L_r
@@ -109,7 +111,9 @@ class _Record:
         self.every = max(1, math.ceil((steps + 1) * per_row / RECORD_BUDGET_BYTES))
         self.losses: dict[str, list[float]] = {side: [] for side in ("manual", "ddp", "single")}
         self.param_steps: list[int] = []
-        self.params: dict[str, dict[str, list[Tensor]]] = {s: {k: [] for k in params} for s in ("manual", "ddp", "single")}
+        self.params: dict[str, dict[str, list[Tensor]]] = {
+            s: {k: [] for k in params} for s in ("manual", "ddp", "single")
+        }
         self.check_steps: list[int] = []
         self.check_losses: dict[str, list[float]] = {"full_at_manual": [], "full_at_ddp": []}
         sides = ("manual", "ddp", "full_at_manual", "full_at_ddp")
@@ -137,8 +141,8 @@ class _Record:
                 self.grads[side][name].append(g.detach().to("cpu", copy=True))
 
     def raw(self) -> dict:
-        as_tensor = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
-        stack = lambda d: {s: {k: torch.stack(v) for k, v in named.items()} for s, named in d.items()}  # noqa: E731
+        as_tensor = lambda v: torch.tensor(v, dtype=torch.float64)
+        stack = lambda d: {s: {k: torch.stack(v) for k, v in named.items()} for s, named in d.items()}
         return {
             "every": self.every,
             "losses": {side: as_tensor(v) for side, v in self.losses.items()},
@@ -161,7 +165,9 @@ def _full_batch(params: dict[str, Tensor], x: Tensor, y: Tensor, config: MLPConf
     return L.item(), grads
 
 
-def run_rank(rank: int, local_rank: int, p: Plan, init_method: str, timeout_s: float, run_dir: Path | None) -> dict | None:
+def run_rank(
+    rank: int, local_rank: int, p: Plan, init_method: str, timeout_s: float, run_dir: Path | None
+) -> dict | None:
     """Join the process group, train both sides on this rank's shards, and (rank 0) return the raw record.
 
     ``init_method``: ``file://...``, ``tcp://127.0.0.1:PORT`` or ``env://`` (torchrun). The group's
@@ -237,7 +243,8 @@ def _train(rank, p: Plan, x, y, start, model, optimizer, device) -> dict | None:
                 record.check_losses["full_at_manual"].append(full_manual[0])
                 record.check_losses["full_at_ddp"].append(full_ddp[0])
                 record.grads_at(
-                    step, {"manual": grads, "ddp": ddp_grads, "full_at_manual": full_manual[1], "full_at_ddp": full_ddp[1]}
+                    step,
+                    {"manual": grads, "ddp": ddp_grads, "full_at_manual": full_manual[1], "full_at_ddp": full_ddp[1]},
                 )
             record.params_at(step, step == total, {"manual": manual, "ddp": _ddp_params(model), "single": single})
         if not bool(torch.isfinite(losses).all()):
