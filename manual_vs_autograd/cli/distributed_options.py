@@ -99,7 +99,7 @@ def _torchrun_rank(args: argparse.Namespace) -> int:
     rank, world, local = (int(os.environ[name]) for name in TORCHRUN_VARS)
     p = plan(spec_from_args(args), world)
     raw = run_rank(rank, local, p, "env://", args.rdzv_timeout, None)
-    if rank != 0:
+    if raw is None:  # every rank but 0
         return 0
     result = build_result(p, raw)
     print(json.dumps(result.to_json(), indent=2) if args.json else format_report(result))

@@ -32,6 +32,7 @@ import torch
 import torch.multiprocessing as mp
 from torch.multiprocessing.spawn import ProcessContext, ProcessException
 
+from ..errors import InputError
 from .report import DistributedResult, build_result
 from .spec import DistributedSpec, plan
 from .worker import RESULT_FILE, spawned
@@ -74,10 +75,10 @@ def run_distributed(
         DistributedFailure: a process died or the rendezvous did not form (one line, no child left).
     """
     p = plan(spec, nproc)
-    if not timeout_s > 0:
-        raise DistributedFailure(f"timeout must be a positive number of seconds, got {timeout_s!r}")
+    if not 0 < timeout_s < float("inf"):
+        raise InputError(f"the rendezvous timeout must be a positive number of seconds, got {timeout_s!r}")
     own_dir = workdir is None
-    run_dir = Path(tempfile.mkdtemp(prefix="mva-ddp-")) if own_dir else Path(workdir)
+    run_dir = Path(tempfile.mkdtemp(prefix="mva-ddp-") if workdir is None else workdir)
     run_dir.mkdir(parents=True, exist_ok=True)
     rendezvous = run_dir / "rendezvous"
     rendezvous.unlink(missing_ok=True)  # the file store wants a fresh file
@@ -91,7 +92,9 @@ def run_distributed(
     )
     try:
         _wait(context, run_dir, nproc, timeout_s, on_ready)
-        raw = torch.load(run_dir / RESULT_FILE, weights_only=False)
+        if not (run_dir / RESULT_FILE).exists():  # e.g. Ctrl-C: the processes stop quietly on SIGINT
+            raise DistributedFailure("the processes ended without a result from rank 0 (interrupted?)")
+        raw = torch.load(run_dir / RESULT_FILE, weights_only=True)
     finally:
         _stop(context)
         if own_dir:

@@ -207,7 +207,7 @@ def run_rank(
 def _train(rank, p: Plan, x, y, start, model, optimizer, device) -> dict | None:
     W, config, spec = p.world_size, p.config, p.spec
     manual = {name: t.clone() for name, t in start.items()}
-    single = {name: t.clone() for name, t in start.items()}  # rank 0's single process on the whole batch
+    single = {name: t.clone() for name, t in start.items()} if rank == 0 else {}  # one process, whole batch
     steps_per_epoch = 1 if spec.batch_size is None or spec.batch_size >= p.n_train else -(-p.n_train // spec.batch_size)
     total = spec.epochs * steps_per_epoch
     record = _Record(manual, total) if rank == 0 else None
