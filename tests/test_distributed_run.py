@@ -20,9 +20,10 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from manual_vs_autograd.cli.distributed_options import main
+from manual_vs_autograd.cli.distributed_options import build_parser, main, run
 from manual_vs_autograd.distributed import DistributedFailure, DistributedSpec, run_distributed
 from manual_vs_autograd.distributed.launcher import GRACE_S, POLL_S, STARTUP_S
+from manual_vs_autograd.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,6 +120,14 @@ def test_bad_input_is_refused_before_any_process_starts(capsys):
     assert main(["--nproc", "2", "--samples", "8", "--batch-size", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("mva: error: a batch of 1 samples cannot give each of the 2 processes")
+    assert multiprocessing.active_children() == []
+
+
+def test_save_and_plots_are_refused_with_nproc():
+    args = build_parser().parse_args(["--nproc", "2"])
+    args.save, args.plots = "run.npz", None  # as mva compare's parser would set them
+    with pytest.raises(InputError, match="--save is not supported with --nproc 2"):
+        run(args)
     assert multiprocessing.active_children() == []
 
 
