@@ -6,7 +6,7 @@ no port to collide on). What can go wrong, and how long until the run ends with 
 
 * **a process dies** (crash, kill, out of memory): the launcher sees its exit at once (it waits on
   the processes' sentinels every :data:`POLL_S`), gives the others :data:`GRACE_S` to exit on their
-  own (gloo usually notices the closed connection), then SIGTERM, another :data:`GRACE_S`, SIGKILL.
+  own (one blocked in a collective may not notice the loss that soon), then SIGTERM, another :data:`GRACE_S`, SIGKILL.
   So the run ends within ``2·GRACE_S + POLL_S`` (~4 s) of the death.
 * **the rendezvous does not form** (a process that never arrives): each process's
   ``init_process_group`` gives up after ``timeout_s``; as a backstop the launcher itself stops all of
@@ -20,6 +20,7 @@ killed and joined) before it propagates, also on Ctrl-C.
 
 from __future__ import annotations
 
+import multiprocessing.connection
 import pickle
 import shutil
 import signal
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import torch
 import torch.multiprocessing as mp
-from torch.multiprocessing.spawn import ProcessContext, ProcessException
+from torch.multiprocessing.spawn import ProcessContext
 
 from ..errors import InputError
 from .report import DistributedResult, build_result
@@ -96,46 +97,48 @@ def run_distributed(
             raise DistributedFailure("the processes ended without a result from rank 0 (interrupted?)")
         raw = torch.load(run_dir / RESULT_FILE, weights_only=True)
     finally:
-        _stop(context)
+        _stop(context)  # nothing is left running, also on Ctrl-C or an error here
+        for path in context.error_files:
+            Path(path).unlink(missing_ok=True)
         if own_dir:
             shutil.rmtree(run_dir, ignore_errors=True)
     return build_result(p, raw)
 
 
 def _wait(context: ProcessContext, run_dir: Path, nproc: int, timeout_s: float, on_ready) -> None:
+    """Return when every process has exited with status 0; on the first failure stop them all and raise."""
     ready_by = time.monotonic() + STARTUP_S + timeout_s
     ready = False
-    while True:
-        try:
-            if context.join(timeout=POLL_S, grace_period=GRACE_S):
-                return
-        except ProcessException as err:
-            raise DistributedFailure(_describe(context, err.error_index)) from None
+    running = {proc.sentinel: i for i, proc in enumerate(context.processes)}
+    while running:
+        for sentinel in multiprocessing.connection.wait(list(running), timeout=POLL_S):
+            index = running.pop(sentinel)
+            context.processes[index].join()
+            if context.processes[index].exitcode != 0:
+                _stop(context, let_exit_s=GRACE_S)
+                raise DistributedFailure(_describe(context, index))
         if not ready and all((run_dir / f"ready.{r}").exists() for r in range(nproc)):
             ready = True
             if on_ready is not None:
                 on_ready(context.pids())
         if not ready and time.monotonic() > ready_by:
+            _stop(context)
             raise DistributedFailure(
                 f"the {nproc} processes did not all join the process group within "
                 f"{STARTUP_S + timeout_s:g} s (startup {STARTUP_S:g} s + rendezvous timeout {timeout_s:g} s)"
             )
 
 
-def _stop(context: ProcessContext) -> None:
-    """Terminate, then kill, whatever is still alive; join everything; remove the error files."""
-    alive = [proc for proc in context.processes if proc.is_alive()]
-    for proc in alive:
-        proc.terminate()
-    deadline = time.monotonic() + GRACE_S
-    for proc in alive:
-        proc.join(max(0.0, deadline - time.monotonic()))
-    for proc in context.processes:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-    for path in context.error_files:
-        Path(path).unlink(missing_ok=True)
+def _stop(context: ProcessContext, let_exit_s: float = 0.0) -> None:
+    """Give the processes ``let_exit_s`` to exit, then SIGTERM, :data:`GRACE_S` more, SIGKILL; join them all."""
+    for deadline, signal_them in ((let_exit_s, None), (GRACE_S, "terminate"), (None, "kill")):
+        alive = [proc for proc in context.processes if proc.is_alive()]
+        for proc in alive:
+            if signal_them is not None:
+                getattr(proc, signal_them)()
+        until = None if deadline is None else time.monotonic() + deadline
+        for proc in alive:
+            proc.join(None if until is None else max(0.0, until - time.monotonic()))
 
 
 def _describe(context: ProcessContext, first: int) -> str:
