@@ -17,8 +17,9 @@ reciprocal, not divides: for ``W = 2`` both are exact; for ``W = 3`` the manual 
 too to match it bit for bit. (The Python ``allreduce_hook`` in ``ddp_comm_hooks/default_hooks.py``
 instead ``div_``-ides before the sum; it is not the default.)
 
-Rank 0 alone also runs the single-process manual network on the whole batch, as the reference, and
-keeps the record; it alone writes the result.
+Rank 0 alone also computes, at the checked steps, one process's gradients on the whole batch at each
+side's current parameters (the check of the all-reduce), trains a single process on the whole batch
+alongside (to measure how far it drifts), and keeps the record; it alone writes the result.
 """
 
 from __future__ import annotations
