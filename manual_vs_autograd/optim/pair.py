@@ -7,8 +7,8 @@ the whole-run parity tests and the optimizer-paths picture use it. The package's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import Tensor
@@ -89,8 +89,8 @@ def run_pair(
         losses[1].append(L_auto.item())
         history[0].append(_copy(manual))
         history[1].append(_copy(named))
-    stack = lambda h: {name: torch.stack([row[name] for row in h]) for name in h[0]}  # noqa: E731
-    as_tensor = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    stack = lambda h: {name: torch.stack([row[name] for row in h]) for name in h[0]}
+    as_tensor = lambda v: torch.tensor(v, dtype=torch.float64)
     return PairRun(spec, as_tensor(losses[0]), as_tensor(losses[1]), stack(history[0]), stack(history[1]))
 
 

@@ -8,7 +8,6 @@ parameter's shape, so the two sides' states compare and copy key by key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Union
 
 import torch
 from torch import Tensor
@@ -23,7 +22,7 @@ class SGDState:
     """SGD's memory: the momentum buffer ``b`` per parameter, created at the first step as ``b_1 = g_1``."""
 
     step: int = 0  # steps taken
-    momentum_buffer: dict[str, Tensor] = field(default_factory=dict)  # name -> b, absent before step 1 or without momentum
+    momentum_buffer: dict[str, Tensor] = field(default_factory=dict)  # name -> b; absent before step 1
 
 
 @dataclass
@@ -46,7 +45,7 @@ class RMSpropState:
     momentum_buffer: dict[str, Tensor] = field(default_factory=dict)  # name -> b, zeros at the start (momentum > 0)
 
 
-OptimizerState = Union[SGDState, AdamState, RMSpropState]
+OptimizerState = SGDState | AdamState | RMSpropState
 
 
 def init_state(spec: OptimizerSpec, params: dict[str, Tensor]) -> OptimizerState:
@@ -54,7 +53,7 @@ def init_state(spec: OptimizerSpec, params: dict[str, Tensor]) -> OptimizerState
 
     SGD's momentum buffer is not created here: torch sets it to the first gradient at step 1.
     """
-    zeros = lambda: {name: torch.zeros_like(p) for name, p in params.items()}  # noqa: E731
+    zeros = lambda: {name: torch.zeros_like(p) for name, p in params.items()}
     if spec.name in SGD_FAMILY:
         return SGDState()
     if spec.name == "rmsprop":

@@ -11,7 +11,7 @@ no flag, so the twin runs exactly what a user's ``torch.optim.Adam(model.paramet
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import Tensor, nn
