@@ -45,7 +45,10 @@ _LINES = {
 def rule_line(spec: OptimizerSpec, quantity: str) -> str:
     """The equation (and the settings it uses) that produces ``quantity`` ("param" or a state key) under ``spec``."""
     family = "sgd" if spec.name in SGD_FAMILY else spec.name
-    return _LINES.get(f"{family} {quantity}", _LINES.get(quantity, quantity))
+    line = _LINES.get(f"{family} {quantity}", _LINES.get(quantity, quantity))
+    if spec.amsgrad and quantity == "param":  # the denominator uses the running maximum of v
+        line = line.replace("√v_t", "√v_t^max").replace(", eps)", ", eps, amsgrad)")
+    return line
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ class StepMismatch:
     line: str  # the rule's equation that computes ``quantity``
 
     def __str__(self) -> str:
-        what = "the parameter" if self.quantity == "param" else f"the state {self.quantity!r}"
-        return f"step {self.step}: {what} of {self.param} differs from torch.optim's by {self.max_abs_diff:.3g}; check {self.line}"  # fmt: skip
+        what = f"parameter {self.param}" if self.quantity == "param" else f"state {self.quantity} of {self.param}"
+        return f"step {self.step}: {what} differs from torch.optim's by {self.max_abs_diff:.3g}; check {self.line}"
 
 
 @dataclass(frozen=True)
