@@ -15,7 +15,7 @@ import torch
 
 from manual_vs_autograd import MLPConfig, init_params, load_blobs, targets_for
 from manual_vs_autograd.optim import OptimizerSpec, check_update_rule
-from manual_vs_autograd.optim.rules import adam_step, rmsprop_step, sgd_step
+from manual_vs_autograd.optim.rules import adam_step, sgd_step
 
 STEPS = 20
 

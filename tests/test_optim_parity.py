@@ -36,7 +36,10 @@ DTYPES = [torch.float64, torch.float32]
 BATCHES = [None, 100]  # full batch (750 samples) and mini-batches (8 per epoch, the last one 50)
 
 
-def lecture_problem(dtype, device, config=MLPConfig()):
+LECTURE = MLPConfig()  # 2-2-1 sigmoid, MSE
+
+
+def lecture_problem(dtype, device, config=LECTURE):
     blobs = load_blobs(binary=config.loss != "ce", dtype=dtype, device=device)
     params = init_params(config, 0, dtype=dtype, device=device)
     return config, params, blobs.x_train, targets_for(blobs.y_train, config.loss, dtype)
