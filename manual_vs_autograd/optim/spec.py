@@ -76,6 +76,8 @@ class OptimizerSpec:
             raise InputError(f"nesterov momentum needs dampening 0, got {self.dampening!r}")
         if name not in SGD_FAMILY and self.dampening != 0:
             raise InputError(f"dampening applies to sgd, momentum and nesterov, not to {name!r}")
+        if name in ("adam", "adamw") and self.momentum != 0:
+            raise InputError(f"momentum applies to sgd, momentum, nesterov and rmsprop, not to {name!r} (use betas)")
         if name in SGD_FAMILY and self.eps != 0:
             raise InputError(f"eps applies to adam, adamw and rmsprop, not to {name!r}")
         if name in ("adam", "adamw"):
