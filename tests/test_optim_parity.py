@@ -13,7 +13,17 @@ import pytest
 import torch
 
 from manual_vs_autograd import MLPConfig, init_params, load_blobs, loss_and_grads, targets_for
-from manual_vs_autograd.optim import OptimizerSpec, check_update_rule, implementation, run_pair
+from manual_vs_autograd.optim import (
+    OptimizerSpec,
+    check_update_rule,
+    implementation,
+    load_state_into_torch,
+    make_optimizers,
+    run_pair,
+    state_buffers,
+    state_from_torch,
+    torch_optimizer,
+)
 from manual_vs_autograd.twin import TwinMLP
 
 STEPS = 40  # enough for momentum and the moments to build up; short so the suite stays fast
@@ -109,3 +119,25 @@ def test_the_default_implementation_on_the_cpu_is_single_tensor():
     assert _default_to_fused_or_foreach(cpu, differentiable=False, use_fused=False) == (False, False)
     assert implementation("cpu") == "single-tensor"
     assert implementation("cuda") == "foreach"
+
+
+@pytest.mark.parametrize("spec", [SPECS[3], SPECS[7], SPECS[9], SPECS[11]], ids=OptimizerSpec.describe)
+def test_state_moves_between_the_sides_for_teacher_forcing(spec):
+    """The manual state loaded into a fresh torch.optim continues exactly as the manual rule does, and back."""
+    config, params, x, y = lecture_problem(torch.float64, "cpu")
+    twin = TwinMLP(config, params)
+    manual_optimizer, _ = make_optimizers(spec, {n: p.clone() for n, p in params.items()}, twin)
+    for _ in range(5):
+        manual_optimizer.step(loss_and_grads(manual_optimizer.params, x, y, config)[1])
+    twin.load_math_parameters(manual_optimizer.params)
+    named = twin.named_math_parameters()
+    fresh = torch_optimizer(spec, named.values())
+    load_state_into_torch(manual_optimizer.state, fresh, named)
+    back = state_from_torch(spec, fresh, named)
+    for key, buffers in state_buffers(manual_optimizer.state).items():
+        assert buffers.keys() == state_buffers(back)[key].keys()
+        assert all(torch.equal(buffers[n], state_buffers(back)[key][n]) for n in buffers), key
+    twin.loss(x, y).backward()
+    manual_optimizer.step(twin.math_gradients())
+    fresh.step()
+    assert all(torch.equal(manual_optimizer.params[n], p.detach()) for n, p in named.items())

@@ -7,7 +7,7 @@ line that differs.
 """
 
 from .check import StepMismatch, UpdateParity, check_update_rule, rule_line
-from .pair import PairRun, Rule, run_pair
+from .pair import ManualOptimizer, PairRun, Rule, make_optimizers, run_pair
 from .rules import adam_step, manual_step, rmsprop_step, sgd_step
 from .spec import ADAPTIVE, OPTIMIZERS, SGD_FAMILY, OptimizerSpec, default_lr
 from .state import AdamState, OptimizerState, RMSpropState, SGDState, init_state, state_buffers
@@ -18,6 +18,7 @@ __all__ = [
     "OPTIMIZERS",
     "SGD_FAMILY",
     "AdamState",
+    "ManualOptimizer",
     "OptimizerSpec",
     "OptimizerState",
     "PairRun",
@@ -32,6 +33,7 @@ __all__ = [
     "implementation",
     "init_state",
     "load_state_into_torch",
+    "make_optimizers",
     "manual_step",
     "rmsprop_step",
     "rule_line",

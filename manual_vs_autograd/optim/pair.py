@@ -22,10 +22,35 @@ from .spec import OptimizerSpec
 from .state import OptimizerState, init_state
 from .torch_side import torch_optimizer
 
-__all__ = ["PairRun", "Rule", "run_pair"]
+__all__ = ["ManualOptimizer", "PairRun", "Rule", "make_optimizers", "run_pair"]
 
 Rule = Callable[[dict[str, Tensor], dict[str, Tensor], OptimizerState, OptimizerSpec], None]
 """An update rule's signature: ``rule(params, grads, state, spec)``, in place (as :func:`manual_step`)."""
+
+
+@dataclass(frozen=True)
+class ManualOptimizer:
+    """The manual side's ``optimizer.step()``: a rule, the parameters it updates and its state, all in view."""
+
+    spec: OptimizerSpec
+    params: dict[str, Tensor]  # updated in place
+    state: OptimizerState  # updated in place
+    rule: Rule = manual_step
+
+    def step(self, grads: dict[str, Tensor]) -> None:
+        """One update from ``{"dW1": ..., "db1": ...}`` (in place of ``manual.sgd_step(params, grads, lr)``)."""
+        self.rule(self.params, grads, self.state, self.spec)
+
+
+def make_optimizers(
+    spec: OptimizerSpec, manual: dict[str, Tensor], twin: TwinMLP, *, rule: Rule = manual_step
+) -> tuple[ManualOptimizer, torch.optim.Optimizer]:
+    """Both sides' optimizers for one run: the hand-written rule on ``manual`` and ``torch.optim`` on the twin.
+
+    The drop-in for the trainer's ``sgd_step(manual, grads, lr)`` / ``torch.optim.SGD(twin.parameters(), lr=lr)``.
+    """
+    manual_optimizer = ManualOptimizer(spec, manual, init_state(spec, manual), rule)
+    return manual_optimizer, torch_optimizer(spec, twin.named_math_parameters().values())
 
 
 @dataclass(frozen=True)
@@ -63,8 +88,7 @@ def run_pair(
     manual = {name: p.detach().clone() for name, p in params.items()}
     twin = TwinMLP(config, params)
     named = twin.named_math_parameters()
-    optimizer = torch_optimizer(spec, named.values())
-    state = init_state(spec, manual)
+    manual_optimizer, optimizer = make_optimizers(spec, manual, twin, rule=rule)
     losses: tuple[list[float], list[float]] = ([], [])
     history: tuple[list[dict[str, Tensor]], list[dict[str, Tensor]]] = ([_copy(manual)], [_copy(named)])
     epochs = -(-steps // (1 if batch_size is None else -(-x.shape[0] // batch_size)))
@@ -75,7 +99,7 @@ def run_pair(
         L_manual, grads = loss_and_grads(manual, xb, yb, config)
         if trainable is not None:
             grads = {key: g * trainable[key[1:]] for key, g in grads.items()}
-        rule(manual, grads, state, spec)
+        manual_optimizer.step(grads)
 
         optimizer.zero_grad(set_to_none=True)
         L_auto = twin.loss(xb, yb)

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from .spec import SGD_FAMILY, OptimizerSpec
 from .state import AdamState, OptimizerState, RMSpropState, SGDState, state_buffers
 
-__all__ = ["implementation", "load_state_into_torch", "state_from_torch", "torch_optimizer"]
+__all__ = ["copy_params", "implementation", "load_state_into_torch", "state_from_torch", "torch_optimizer"]
 
 _FOREACH_DEVICES = ("cuda", "xpu", "mtia")
 
@@ -46,7 +46,7 @@ def state_from_torch(
 ) -> OptimizerState:
     """A copy of ``optimizer``'s state as the manual side's record, keyed by the names in ``named``.
 
-    ``step`` is torch's per-parameter step count (all equal here); the buffers are cloned.
+    ``step`` is torch's per-parameter step count (all equal here; SGD keeps none: 0); the buffers are cloned.
     """
     record = _empty_state(spec)
     steps = set()
