@@ -8,12 +8,12 @@ report: the first quantity that differs and a word of the rule's line that it na
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-from .pair import Rule
 from .rules import adam_step, sgd_step
 from .spec import OptimizerSpec
 from .state import AdamState, RMSpropState, SGDState
@@ -122,7 +122,7 @@ def rmsprop_momentum_as_an_average(params: Params, grads: Params, state: RMSprop
 
 # The settings make each mistake matter in float32 too: ε = 1e-3 (at the default 1e-8 the difference
 # between √(v̂+ε) and √v̂+ε is below float32's resolution while √v̂ ≫ ε), dampening 0.5, λ = 0.1.
-_TABLE = [
+_TABLE: list[tuple[Callable[..., None], OptimizerSpec, str, str]] = [
     (adam_eps_inside_sqrt, OptimizerSpec("adam", lr=0.05, eps=1e-3), "param", "eps"),
     (adam_without_bias_correction, OptimizerSpec("adam", lr=0.05), "param", "bias correction"),
     (adamw_with_coupled_decay, OptimizerSpec("adamw", lr=0.05, weight_decay=0.1), "exp_avg", "weight decay"),
@@ -140,10 +140,10 @@ _TABLE = [
 class Mutant(NamedTuple):
     """A mistaken rule, the settings that expose it, and what the report should say."""
 
-    rule: Rule
+    rule: Callable[..., None]  # a Rule for the state record of its spec
     spec: OptimizerSpec
     quantity: str  # the first quantity that differs: "param" or a state key
     named: str  # a word the report's rule line must contain
 
 
-MUTANTS = tuple(Mutant(*m) for m in _TABLE)
+MUTANTS = tuple(Mutant(rule, spec, quantity, named) for rule, spec, quantity, named in _TABLE)

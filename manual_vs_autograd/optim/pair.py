@@ -7,7 +7,7 @@ the whole-run parity tests and the optimizer-paths picture use it. The package's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -106,6 +106,7 @@ def run_pair(
         L_auto.backward()
         if trainable is not None:
             for name, p in named.items():
+                assert p.grad is not None, f"{name} got no gradient"
                 p.grad.mul_(trainable[name])
         optimizer.step()
 
@@ -118,5 +119,5 @@ def run_pair(
     return PairRun(spec, as_tensor(losses[0]), as_tensor(losses[1]), stack(history[0]), stack(history[1]))
 
 
-def _copy(params: dict[str, Tensor]) -> dict[str, Tensor]:
+def _copy(params: Mapping[str, Tensor]) -> dict[str, Tensor]:
     return {name: p.detach().clone() for name, p in params.items()}

@@ -109,4 +109,12 @@ def optimizer_paths(
 def path_of(run: PairRun, weights: tuple[str, str], side: str) -> Tensor:
     """(steps + 1, 2): the two free weights along one side's path (``side`` "manual" or "autograd")."""
     history = run.manual_params if side == "manual" else run.autograd_params
-    return torch.stack([history[m][(slice(None), *i)] for m, i in _where(weights)], dim=1)
+    return torch.stack([history[m].flatten(1)[:, _flat(history[m].shape[1:], i)] for m, i in _where(weights)], dim=1)
+
+
+def _flat(shape: torch.Size, index: tuple[int, ...]) -> int:
+    """The position of ``index`` in a tensor of ``shape`` flattened row by row."""
+    position = 0
+    for size, i in zip(shape, index):
+        position = position * size + i
+    return position

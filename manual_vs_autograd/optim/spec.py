@@ -44,17 +44,18 @@ def _check_number(what: str, value: Any, low: float, high: float = math.inf, *, 
 class OptimizerSpec:
     """An update rule and its settings, as ``torch.optim`` names them.
 
-    ``None`` means "the torch default for this rule" and is filled in on construction, so a built
-    spec always holds the values that run (and that ``to_json`` reports).
+    ``None`` for ``momentum``, ``weight_decay`` or ``eps`` means "torch's default for this rule": it is
+    replaced on construction, so a built spec always holds the floats that run (and that ``to_json``
+    reports), and the fields are typed ``float`` for their readers.
     """
 
     name: str = "sgd"  # sgd | momentum | nesterov | adam | adamw | rmsprop
     lr: float = 2.5  # learning rate γ
-    momentum: float | None = None  # μ: SGD family (0 / 0.9 / 0.9) and rmsprop (0)
+    momentum: float = None  # type: ignore[assignment]  # μ: SGD family (0 / 0.9 / 0.9) and rmsprop (0)
     dampening: float = 0.0  # τ: SGD family only; the first step is never dampened (torch)
-    weight_decay: float | None = None  # λ: 0, or 1e-2 for adamw (decoupled there, added to g elsewhere)
+    weight_decay: float = None  # type: ignore[assignment]  # λ: 0, or 1e-2 for adamw (decoupled there, added to g elsewhere)
     betas: tuple[float, float] = (0.9, 0.999)  # β1, β2: adam, adamw
-    eps: float | None = None  # ε: 1e-8 (adam, adamw, rmsprop)
+    eps: float = None  # type: ignore[assignment]  # ε: 1e-8 (adam, adamw, rmsprop)
     amsgrad: bool = False  # adam, adamw: divide by the running maximum of v
     alpha: float = 0.99  # rmsprop's smoothing constant of the squared gradient
     centered: bool = False  # rmsprop: divide by the variance estimate instead of the second moment
@@ -111,7 +112,7 @@ class OptimizerSpec:
     def settings(self) -> dict[str, Any]:
         """The keyword arguments this rule takes in ``torch.optim.<torch_class>`` (its own, not the others')."""
         if self.name in SGD_FAMILY:
-            keys = ("lr", "momentum", "dampening", "weight_decay")
+            keys: tuple[str, ...] = ("lr", "momentum", "dampening", "weight_decay")
             return {**{k: getattr(self, k) for k in keys}, "nesterov": self.nesterov}
         if self.name == "rmsprop":
             keys = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
@@ -131,5 +132,5 @@ class OptimizerSpec:
     def from_json(cls, data: dict[str, Any]) -> OptimizerSpec:
         """Inverse of :meth:`to_json` (for run records)."""
         fields = set(asdict(cls()))
-        kwargs = {k: tuple(v) if k == "betas" else v for k, v in data.items() if k in fields}
+        kwargs: dict[str, Any] = {k: tuple(v) if k == "betas" else v for k, v in data.items() if k in fields}
         return cls(**kwargs)

@@ -101,7 +101,8 @@ def lecture_optimizer_paths(
     params, x, y = trained_lecture_params()
     if start is None:
         initial = init_params(LECTURE, 0, scheme="lecture")
-        start = tuple(float(initial[m][i]) for m, i in (lecture_names(LECTURE)[w] for w in weights))  # type: ignore[assignment]
+        (ma, ia), (mb, ib) = (lecture_names(LECTURE)[w] for w in weights)
+        start = (float(initial[ma][ia]), float(initial[mb][ib]))
     runs = optimizer_paths(params, x, y, weights, start, specs=specs, steps=steps)
     points = torch.cat([path_of(run, weights, side) for run in runs.values() for side in ("manual", "autograd")])
     trained = torch.tensor([[float(params[m][i]) for m, i in (lecture_names(LECTURE)[w] for w in weights)]])
