@@ -91,7 +91,8 @@ def test_cli_options_build_the_spec():
     assert parse("--optimizer", "adam") == OptimizerSpec("adam", lr=ADAPTIVE_LR)
     spec = parse("--optimizer", "adamw", "--lr", "0.01", "--betas", "0.8,0.99", "--eps", "1e-6", "--weight-decay", "0.1", "--amsgrad")  # fmt: skip
     assert spec == OptimizerSpec("adamw", lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1, amsgrad=True)
-    assert parse("--optimizer", "nesterov", "--momentum", "0.5").momentum == 0.5
+    assert parse("--optimizer", "nesterov", "--momentum", "0.5") == OptimizerSpec("nesterov", lr=1.25, momentum=0.5)
+    assert parse("--optimizer", "momentum").lr == pytest.approx(0.25)  # 2.5 · (1 - 0.9): SGD's step once b builds up
     assert parse("--optimizer", "rmsprop", "--alpha", "0.9", "--centered").centered
 
 

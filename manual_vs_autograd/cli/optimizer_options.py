@@ -63,13 +63,13 @@ def optimizer_from_args(args: argparse.Namespace, *, sgd_lr: float) -> Optimizer
     """The :class:`OptimizerSpec` the arguments describe; raises ``InputError`` (one line) for bad settings.
 
     Args:
-        sgd_lr: the subcommand's default learning rate for SGD, used by the SGD family when ``--lr``
-            is not given (the adaptive rules default to :data:`manual_vs_autograd.optim.spec.ADAPTIVE_LR`).
+        sgd_lr: the subcommand's default learning rate for SGD; without ``--lr`` each rule's default
+            is :func:`manual_vs_autograd.optim.default_lr` of it.
     """
     lr = getattr(args, "lr", None)
     return OptimizerSpec(
         name=args.optimizer,
-        lr=default_lr(args.optimizer, sgd_lr) if lr is None else lr,
+        lr=default_lr(args.optimizer, sgd_lr, args.momentum) if lr is None else lr,
         momentum=args.momentum,
         dampening=args.dampening,
         weight_decay=args.weight_decay,
