@@ -12,6 +12,7 @@ from .devices import resolve_device, resolve_dtype
 from .errors import InputError
 from .finite_diff import numerical_backward
 from .manual import loss_and_grads, mlp_backward, mlp_forward, predict, sgd_step
+from .registry import register_activation, register_loss
 from .parity import GradientReport, ParamParity, compare_gradients, compare_tensors, ulp_distance
 from .tolerance import Tolerance, tolerance_for
 from .trainer import TrainConfig, Trajectories, train_side_by_side
@@ -40,6 +41,8 @@ __all__ = [
     "mlp_forward",
     "numerical_backward",
     "predict",
+    "register_activation",
+    "register_loss",
     "resolve_device",
     "resolve_dtype",
     "run_compare",
