@@ -311,9 +311,10 @@ def assert_layer_matches(
     **kwargs: Any,
 ) -> LayerReport:
     """:func:`check_layer`, raising ``AssertionError`` with the report's table unless every input passes."""
+    __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function
     report = check_layer(forward, backward, reference, *inputs, dout=dout, seed=seed, names=names, **kwargs)
     if not report.ok:
-        raise AssertionError("\n" + str(report))
+        raise AssertionError(str(report))
     return report
 
 

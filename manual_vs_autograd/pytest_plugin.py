@@ -74,6 +74,7 @@ def assert_layer(device: torch.device, float_dtype: torch.dtype) -> Callable[...
 
     def check(forward: Callable[..., Any], backward: Callable[..., Any], reference: Callable[..., Tensor],
               *inputs: Tensor, **kwargs: Any) -> LayerReport:
+        __tracebackhide__ = True
         moved = [t.to(device=device, dtype=float_dtype) if t.is_floating_point() else t.to(device) for t in inputs]
         return assert_layer_matches(forward, backward, reference, *moved, **kwargs)
 
