@@ -11,7 +11,9 @@ from .data import Blobs, load_blobs, targets_for
 from .devices import resolve_device, resolve_dtype
 from .errors import InputError
 from .finite_diff import numerical_backward
+from .layer_check import InputCheck, LayerReport, assert_layer_matches, autograd_function_pair, check_layer
 from .manual import loss_and_grads, mlp_backward, mlp_forward, predict, sgd_step
+from .registry import register_activation, register_loss
 from .parity import GradientReport, ParamParity, compare_gradients, compare_tensors, ulp_distance
 from .tolerance import Tolerance, tolerance_for
 from .trainer import TrainConfig, Trajectories, train_side_by_side
@@ -23,13 +25,18 @@ __all__ = [
     "CompareResult",
     "CompareSpec",
     "GradientReport",
+    "InputCheck",
     "InputError",
+    "LayerReport",
     "MLPConfig",
     "ParamParity",
     "Tolerance",
     "TrainConfig",
     "Trajectories",
     "TwinMLP",
+    "assert_layer_matches",
+    "autograd_function_pair",
+    "check_layer",
     "check_inputs",
     "compare_gradients",
     "compare_tensors",
@@ -40,6 +47,8 @@ __all__ = [
     "mlp_forward",
     "numerical_backward",
     "predict",
+    "register_activation",
+    "register_loss",
     "resolve_device",
     "resolve_dtype",
     "run_compare",

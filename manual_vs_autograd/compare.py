@@ -54,6 +54,7 @@ class CompareSpec:
     n_samples: int = 1000
     centers: int = 4
     n_features: int = 2
+    norm: str = "none"  # none | layer (layer normalisation before each hidden activation)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -129,7 +130,7 @@ def run_compare(spec: CompareSpec, *, progress: Callable[[int, int], None] | Non
         spec.n_samples, spec.centers, spec.n_features, spec.seed, binary=binary, dtype=dtype, device=device
     )
     n_out = 1 if binary else data.n_classes
-    config = MLPConfig((spec.n_features, *spec.hidden, n_out), spec.activation, spec.loss)
+    config = MLPConfig((spec.n_features, *spec.hidden, n_out), spec.activation, spec.loss, spec.norm)
     train = TrainConfig(
         epochs=spec.epochs,
         lr=default_lr(spec.loss) if spec.lr is None else spec.lr,

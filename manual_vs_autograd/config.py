@@ -13,10 +13,15 @@ from .errors import InputError, check_choice
 from .layers import ACTIVATIONS
 from .losses import LOSSES
 
-__all__ = ["INIT_SCHEMES", "MLPConfig", "init_params"]
+__all__ = ["INIT_SCHEMES", "NORMS", "MLPConfig", "hidden_activations", "init_params", "normal_draws"]
 
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INIT_SCHEMES = ("lecture", "scaled")
+NORMS = ("none", "layer")
+
+
+def hidden_activations() -> tuple[str, ...]:
+    """The activations a hidden layer may use: every registered one but ``identity``."""
+    return tuple(name for name in ACTIVATIONS if name != "identity")
 
 
 @dataclass(frozen=True)
@@ -29,8 +34,9 @@ class MLPConfig:
     """
 
     sizes: tuple[int, ...] = (2, 2, 1)  # widths, input first, output last: the lecture's 2-2-1
-    activation: str = "sigmoid"  # hidden layers: sigmoid | tanh | relu
-    loss: str = "mse"  # mse | bce (sigmoid output, one unit) | ce (logits, softmax in the loss)
+    activation: str = "sigmoid"  # hidden layers: sigmoid | tanh | relu | any registered activation
+    loss: str = "mse"  # mse | bce (sigmoid output, one unit) | ce (logits, softmax in the loss) | registered
+    norm: str = "none"  # none | layer (layer normalisation between each hidden linear map and its activation)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sizes", tuple(self.sizes))
@@ -39,8 +45,9 @@ class MLPConfig:
         for s in self.sizes:
             if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s <= 0:
                 raise InputError(f"layer width {s!r} in sizes {self.sizes} must be a positive integer")
-        check_choice("activation", self.activation, HIDDEN_ACTIVATIONS)
+        check_choice("activation", self.activation, hidden_activations())
         check_choice("loss", self.loss, LOSSES)
+        check_choice("norm", self.norm, NORMS)
         if self.loss in ("mse", "bce") and self.sizes[-1] != 1:
             raise InputError(
                 f"loss {self.loss!r} takes one output unit (binary labels), got output width {self.sizes[-1]}"
@@ -62,6 +69,10 @@ class MLPConfig:
         """The activation of 1-based ``layer``: the hidden one, or the output one for the last."""
         return self.output_activation if layer == self.n_layers else self.activation
 
+    def normalises(self, layer: int) -> bool:
+        """Whether 1-based ``layer`` normalises its pre-activations (hidden layers, with ``norm="layer"``)."""
+        return self.norm == "layer" and layer < self.n_layers
+
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         """``{"W1": (sizes[1], sizes[0]), "b1": (sizes[1],), ...}`` in layer order."""
         shapes: dict[str, tuple[int, ...]] = {}
@@ -72,11 +83,18 @@ class MLPConfig:
         return shapes
 
     def describe(self) -> str:
-        """E.g. ``2-2-1 sigmoid, mse``."""
-        return f"{'-'.join(map(str, self.sizes))} {self.activation}, {self.loss}"
+        """E.g. ``2-2-1 sigmoid, mse`` (``2-16-1 tanh + layer norm, mse`` with normalisation)."""
+        norm = "" if self.norm == "none" else f" + {self.norm} norm"
+        return f"{'-'.join(map(str, self.sizes))} {self.activation}{norm}, {self.loss}"
 
 
-assert set(HIDDEN_ACTIVATIONS) < set(ACTIVATIONS)
+def normal_draws(seed: int, count: int) -> np.ndarray:
+    """``count`` standard-normal draws from ``numpy.random.RandomState(seed)``, in order.
+
+    The lecture's notebooks start with ``np.random.seed(seed)`` and one ``randn()`` per weight: these
+    are those numbers (consecutive calls and one call of the total count give the same sequence).
+    """
+    return np.random.RandomState(seed).randn(count)
 
 
 def init_params(
@@ -97,12 +115,15 @@ def init_params(
     saturation.
     """
     check_choice("init scheme", scheme, INIT_SCHEMES)
-    rng = np.random.RandomState(seed)
+    shapes = config.param_shapes()
+    draws = normal_draws(seed, sum(math.prod(s) for n, s in shapes.items() if n.startswith("W")))
+    used = 0
     params: dict[str, Tensor] = {}
-    for name, shape in config.param_shapes().items():
+    for name, shape in shapes.items():
         if name.startswith("W"):
             scale = 1.0 if scheme == "lecture" else 1.0 / math.sqrt(shape[1])
-            values = rng.randn(*shape) * scale
+            values = draws[used : used + math.prod(shape)].reshape(shape) * scale
+            used += math.prod(shape)
         else:
             values = np.zeros(shape)
         params[name] = torch.tensor(values, dtype=dtype, device=device)

@@ -6,25 +6,27 @@ Every layer is a pair, in the style of CS231n's ``layers.py``::
     grads      = <layer>_backward(dout, cache)     # grads in the order of forward's inputs
 
 ``dout`` is ∂L/∂out, the gradient of the loss with respect to the layer's output, and each
-returned gradient has the shape of the input it belongs to. Each backward line carries its local
-derivative in a comment, so the file reads as a derivation.
+returned gradient has the shape of the input it belongs to. Each backward line is the chain rule,
+``upstream · local derivative``, with the local derivative in a comment, so the file reads as a
+derivation.
 
 Shapes: ``N`` samples in the batch, ``I`` input features, ``O`` output features.
 
-The operations are chosen to be the very kernels that PyTorch's autograd runs for ``nn.Linear``
-and the activations (``addmm``; ``grad * (1 - h) * h`` for sigmoid; ...), so that in float64 the two
-sides agree bitwise or to within a few units in the last place.
+Where two algebraically equal forms round differently, the line uses the form PyTorch's own
+backward kernel evaluates (``addmm`` for the linear map, ``dh·(1 - h)·h`` for the sigmoid, ``1 - h²``
+as one fused multiply-add for tanh), so that the two sides agree bitwise wherever the kernels allow.
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import torch
 from torch import Tensor
 
 __all__ = [
     "ACTIVATIONS",
+    "Activation",
     "ActivationCache",
     "LinearCache",
     "LinearGrads",
@@ -67,8 +69,8 @@ def linear_forward(x: Tensor, W: Tensor, b: Tensor) -> tuple[Tensor, LinearCache
     Returns:
         a: (N, O) pre-activations, and the cache for :func:`linear_backward`.
     """
-    a = torch.addmm(b, x, W.t())  # (N, O); the same fused kernel nn.Linear runs
-    return a, LinearCache(x, W)
+    a = torch.addmm(b, x, W.t())  # (N, O)  b + x Wᵀ
+    return a, LinearCache(x=x, W=W)
 
 
 def linear_backward(da: Tensor, cache: LinearCache, need_dx: bool = True) -> LinearGrads:
@@ -82,11 +84,11 @@ def linear_backward(da: Tensor, cache: LinearCache, need_dx: bool = True) -> Lin
     dx = da.mm(cache.W) if need_dx else None  # (N, I)  ∂a[n,o]/∂x[n,i] = W[o,i]
     dW = da.t().mm(cache.x)  # (O, I)  ∂a[n,o]/∂W[o,i] = x[n,i]
     db = da.sum(0)  # (O,)  ∂a[n,o]/∂b[o] = 1
-    return LinearGrads(dx, dW, db)
+    return LinearGrads(dx=dx, dW=dW, db=db)
 
 
 class ActivationCache(NamedTuple):
-    """What an element-wise activation's backward needs: its own output (or input)."""
+    """What an element-wise activation's backward needs: its own output."""
 
     h: Tensor | None  # (N, O) the activation's output; None where backward needs nothing
 
@@ -94,49 +96,42 @@ class ActivationCache(NamedTuple):
 def sigmoid_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
     """``h = σ(a) = 1 / (1 + exp(-a))``, element-wise; a and h are (N, O)."""
     h = torch.sigmoid(a)  # (N, O)
-    return h, ActivationCache(h)
+    return h, ActivationCache(h=h)
 
 
 def sigmoid_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
-    """``∂L/∂a = ∂L/∂h · σ(a)(1 - σ(a))``; written with the output h, as autograd does."""
+    """``∂L/∂a = ∂L/∂h · σ(a)(1 - σ(a))``, written with the output ``h = σ(a)``."""
     h = cache.h
-    # (1 - h)·dh·h, in place on one new tensor: the same roundings as dh·(1 - h)·h, one allocation
-    return (1 - h).mul_(dh).mul_(h)  # (N, O)  ∂h/∂a = h(1 - h)
+    return dh * (1 - h) * h  # (N, O)  ∂h/∂a = h(1 - h)
 
 
 def tanh_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
     """``h = tanh(a)``, element-wise; a and h are (N, O)."""
     h = torch.tanh(a)  # (N, O)
-    return h, ActivationCache(h)
+    return h, ActivationCache(h=h)
 
 
 def tanh_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
-    """``∂L/∂a = ∂L/∂h · (1 - tanh(a)²)``."""
+    """``∂L/∂a = ∂L/∂h · (1 - tanh(a)²)``, written with the output ``h = tanh(a)``."""
     h = cache.h
-    # 1 - h² as one fused multiply-add (as torch's kernel does), then times dh, in place: one allocation
-    return torch.ones_like(h).addcmul_(h, h, value=-1).mul_(dh)  # (N, O)  ∂h/∂a = 1 - h²
+    return dh * torch.addcmul(h.new_ones(()), h, h, value=-1)  # (N, O)  ∂h/∂a = 1 - h²
 
 
 def relu_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
     """``h = max(a, 0)``, element-wise; a and h are (N, O)."""
     h = torch.relu(a)  # (N, O)
-    return h, ActivationCache(h)
+    return h, ActivationCache(h=h)
 
 
 def relu_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
-    """``∂L/∂a = ∂L/∂h`` where ``a > 0``, else 0 (the kink at 0 takes derivative 0, as in torch).
-
-    The 0/1 gate is a float tensor that is then multiplied by ``dh`` in place: one allocation and no
-    boolean mask. Where the gate is 0 the result is a zero that may carry ``dh``'s sign (``-0.0``);
-    it equals autograd's ``0.0`` and adds the same into every later sum.
-    """
-    gate = torch.sign(cache.h)  # (N, O)  ∂h/∂a = 1 if a > 0 else 0: h ≥ 0, so sign(h) is that gate
-    return gate.mul_(dh)  # (N, O)
+    """``∂L/∂a = ∂L/∂h`` where ``a > 0``, else 0 (the kink at 0 takes derivative 0, as in torch)."""
+    h = cache.h
+    return dh * (h > 0)  # (N, O)  ∂h/∂a = 1 if a > 0 else 0 (and a > 0 exactly where h > 0)
 
 
 def identity_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
     """``h = a``: the output layer of a softmax classifier passes its logits straight to the loss."""
-    return a, ActivationCache(None)  # backward needs nothing from the forward
+    return a, ActivationCache(h=None)  # backward needs nothing from the forward
 
 
 def identity_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
@@ -145,17 +140,16 @@ def identity_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
 
 
 class Activation(NamedTuple):
-    """An activation's forward/backward pair and the torch function its autograd twin uses."""
+    """An element-wise activation's forward/backward pair."""
 
-    forward: Callable[[Tensor], tuple[Tensor, ActivationCache]]
-    backward: Callable[[Tensor, ActivationCache], Tensor]
-    torch_fn: Callable[[Tensor], Tensor]
+    forward: Callable[[Tensor], tuple[Tensor, Any]]  # a -> (h, cache)
+    backward: Callable[[Tensor, Any], Tensor]  # (dh, cache) -> da
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation(sigmoid_forward, sigmoid_backward, torch.sigmoid),
-    "tanh": Activation(tanh_forward, tanh_backward, torch.tanh),
-    "relu": Activation(relu_forward, relu_backward, torch.relu),
-    "identity": Activation(identity_forward, identity_backward, lambda a: a),
+    "sigmoid": Activation(sigmoid_forward, sigmoid_backward),
+    "tanh": Activation(tanh_forward, tanh_backward),
+    "relu": Activation(relu_forward, relu_backward),
+    "identity": Activation(identity_forward, identity_backward),
 }
-"""Activations by name. The hidden layers may use any but ``identity``."""
+"""Activations by name; :func:`manual_vs_autograd.register_activation` adds more. Hidden layers may use any but ``identity``."""

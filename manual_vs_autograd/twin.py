@@ -1,7 +1,8 @@
 """The autograd twin: the same network as an ``nn.Module``, trained by ``loss.backward()``.
 
 Line for line it mirrors :mod:`manual_vs_autograd.manual`'s forward, but with torch's own
-``nn.Linear``, activations and losses; the backward pass is autograd's. Its parameters are
+``nn.Linear``, ``nn.LayerNorm``, activations and losses (the tables below, by the same names as the
+manual side's); the backward pass is autograd's. Its parameters are
 ``linears[l-1].weight`` and ``linears[l-1].bias``, which :meth:`TwinMLP.named_math_parameters`
 names ``W{l}`` and ``b{l}``, the manual side's names, in the same layout: they copy both ways
 without transposes.
@@ -9,18 +10,40 @@ without transposes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .config import MLPConfig
-from .layers import ACTIVATIONS
-from .losses import LOSSES
+if TYPE_CHECKING:
+    from .config import MLPConfig
 
-__all__ = ["TwinMLP"]
+__all__ = ["TORCH_ACTIVATIONS", "TORCH_LOSSES", "TwinMLP"]
+
+
+def _identity(a: Tensor) -> Tensor:
+    return a
+
+
+TORCH_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "identity": _identity,
+}
+"""The twin's activation for each name of :data:`manual_vs_autograd.layers.ACTIVATIONS`."""
+
+TORCH_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "mse": F.mse_loss,
+    "bce": F.binary_cross_entropy,
+    "ce": F.cross_entropy,
+}
+"""The twin's loss for each name of :data:`manual_vs_autograd.losses.LOSSES`."""
 
 
 class TwinMLP(nn.Module):
-    """``nn.Linear`` layers with torch activations; loss from ``torch.nn.functional``."""
+    """``nn.Linear`` layers (each followed by ``nn.LayerNorm`` in hidden layers with ``norm="layer"``) and torch activations."""
 
     def __init__(self, config: MLPConfig, params: dict[str, Tensor]):
         """Build the twin with a copy of ``params`` (``W1, b1, ...``), on their device and dtype."""
@@ -31,19 +54,23 @@ class TwinMLP(nn.Module):
             nn.Linear(fan_in, fan_out, dtype=first.dtype, device=first.device)
             for fan_in, fan_out in zip(config.sizes[:-1], config.sizes[1:])
         )
+        self.norms = nn.ModuleList(
+            nn.LayerNorm(fan_out, elementwise_affine=False) if config.normalises(layer) else nn.Identity()
+            for layer, fan_out in enumerate(config.sizes[1:], start=1)
+        )
         self.load_math_parameters(params)
 
     def forward(self, x: Tensor) -> Tensor:
         """``y_hat`` (N, sizes[-1]) from x (N, sizes[0])."""
         h = x
-        for layer, linear in enumerate(self.linears, start=1):
-            a = linear(h)  # (N, sizes[l])
-            h = ACTIVATIONS[self.config.layer_activation(layer)].torch_fn(a)  # (N, sizes[l])
+        for layer, (linear, norm) in enumerate(zip(self.linears, self.norms), start=1):
+            a = norm(linear(h))  # (N, sizes[l])
+            h = TORCH_ACTIVATIONS[self.config.layer_activation(layer)](a)  # (N, sizes[l])
         return h
 
     def loss(self, x: Tensor, y: Tensor) -> Tensor:
         """The batch loss: ``F.mse_loss``, ``F.binary_cross_entropy`` or ``F.cross_entropy``."""
-        return LOSSES[self.config.loss].torch_fn(self(x), y)
+        return TORCH_LOSSES[self.config.loss](self(x), y)
 
     def named_math_parameters(self) -> dict[str, nn.Parameter]:
         """``{"W1": linears[0].weight, "b1": linears[0].bias, ...}`` (the live parameters)."""

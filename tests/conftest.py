@@ -1,30 +1,12 @@
-"""Shared fixtures: the devices every device-aware test runs on, with TF32 off on CUDA."""
+"""Shared fixtures: the package's own pytest plugin (``device`` with TF32 off on CUDA, ``float_dtype``, ``assert_layer``).
+
+Imported here so the suite uses them whether or not the package is installed with its entry point.
+"""
 
 from __future__ import annotations
 
 import os
 
-import pytest
-import torch
-
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-DEVICES = [
-    pytest.param("cpu", id="cpu"),
-    pytest.param(
-        "cuda",
-        id="cuda",
-        marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine"),
-    ),
-]
-
-
-@pytest.fixture(params=DEVICES)
-def device(request) -> torch.device:
-    """cpu always; cuda when a GPU is present (skipped otherwise)."""
-    if request.param == "cuda":
-        # TF32 would round float32 matmul inputs to 10 mantissa bits on one side's kernels and not
-        # necessarily the other's; the comparisons are about full float32.
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-    return torch.device(request.param)
+from manual_vs_autograd.pytest_plugin import assert_layer, device, float_dtype  # noqa: E402,F401

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from manual_vs_autograd.finite_diff import numerical_backward
 from manual_vs_autograd.layers import ACTIVATIONS, linear_backward, linear_forward
 from manual_vs_autograd.losses import LOSSES
+from manual_vs_autograd.norm import layer_norm_backward, layer_norm_forward
+from manual_vs_autograd.twin import TORCH_ACTIVATIONS, TORCH_LOSSES
 
 # Autograd witness, float64: the formulas agree exactly in exact arithmetic, so the only differences
 # are roundings of a few operations on O(1) numbers: 1e-12 is ~4500 eps, far above that, far below a
@@ -62,7 +64,7 @@ def test_activation_backward_matches_autograd_and_finite_differences(name, shape
     da = act.backward(dh, cache)
 
     ar = a.clone().requires_grad_()
-    act.torch_fn(ar).backward(dh)
+    TORCH_ACTIVATIONS[name](ar).backward(dh)
     torch.testing.assert_close(da, ar.grad, **AUTOGRAD_TOL)
     (estimate,) = numerical_backward(lambda a_: act.forward(a_)[0], [a], dh)
     torch.testing.assert_close(da, estimate, **FD_TOL)
@@ -81,26 +83,47 @@ def _loss_inputs(name: str, N: int, K: int, g: torch.Generator) -> tuple[torch.T
 @pytest.mark.parametrize("seed", SEEDS)
 def test_loss_backward_matches_autograd_and_finite_differences(name, N, seed):
     K = 3 if name == "ce" else 1
-    y_hat, y = _loss_inputs(name, N, K, _gen(seed))
+    g = _gen(seed)
+    y_hat, y = _loss_inputs(name, N, K, g)
+    dout = torch.randn((), generator=g, dtype=torch.float64)  # ∂L_total/∂L: the loss inside a larger sum
     loss = LOSSES[name]
 
     L, cache = loss.forward(y_hat, y)
-    dy_hat = loss.backward(cache)
+    dy_hat = loss.backward(dout, cache)
 
     yr = y_hat.clone().requires_grad_()
-    L_torch = loss.torch_fn(yr, y)
-    L_torch.backward()
+    L_torch = TORCH_LOSSES[name](yr, y)
+    L_torch.backward(dout)
     torch.testing.assert_close(L, L_torch.detach(), **AUTOGRAD_TOL)
     torch.testing.assert_close(dy_hat, yr.grad, **AUTOGRAD_TOL)
-    (estimate,) = numerical_backward(lambda p: loss.forward(p, y)[0], [y_hat])
+    (estimate,) = numerical_backward(lambda p: loss.forward(p, y)[0], [y_hat], dout)
     torch.testing.assert_close(dy_hat, estimate, **FD_TOL)
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (6, 3), (32, 16), (2, 3, 5)])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_layer_norm_backward_matches_autograd_and_finite_differences(shape, seed):
+    g = _gen(seed)
+    a = torch.randn(*shape, generator=g, dtype=torch.float64) * 3 + 1
+    dz = torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    z, cache = layer_norm_forward(a)
+    da = layer_norm_backward(dz, cache)
+
+    ar = a.clone().requires_grad_()
+    zr = F.layer_norm(ar, shape[-1:])
+    zr.backward(dz)
+    torch.testing.assert_close(z, zr.detach(), **AUTOGRAD_TOL)
+    torch.testing.assert_close(da, ar.grad, **AUTOGRAD_TOL)
+    (estimate,) = numerical_backward(lambda a_: layer_norm_forward(a_)[0], [a], dz)
+    torch.testing.assert_close(da, estimate, **FD_TOL)
 
 
 def test_bce_backward_matches_autograd_at_saturation():
     """A sigmoid output of exactly 1.0 hits the floor on y(1 - y); torch's floor is 1e-12 in float32."""
     y_hat = torch.tensor([[1.0], [0.0], [1.0 - 1e-14], [0.5]], dtype=torch.float64)
     y = torch.tensor([[0.0], [1.0], [0.0], [1.0]], dtype=torch.float64)
-    dy_hat = LOSSES["bce"].backward(LOSSES["bce"].forward(y_hat, y)[1])
+    dy_hat = LOSSES["bce"].backward(1.0, LOSSES["bce"].forward(y_hat, y)[1])
     yr = y_hat.clone().requires_grad_()
     F.binary_cross_entropy(yr, y).backward()
     assert torch.equal(dy_hat, yr.grad)

@@ -32,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--loss", default="mse", help="mse or bce (binary labels, one sigmoid output) or ce (4-class softmax) (default: mse)"
     )
+    p.add_argument("--norm", default="none", help="none or layer: layer normalisation before each hidden activation (default: none)")
     p.add_argument("--epochs", type=positive_int, default=2000, help="passes over the training set (default: 2000)")
     p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: 2.5, the notebook's 5 without its dropped factor 2; 0.1 for ce)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: full batch)")
@@ -68,6 +69,7 @@ def spec_from_args(args: argparse.Namespace) -> CompareSpec:
         n_samples=args.samples,
         centers=args.centers,
         n_features=args.features,
+        norm=args.norm,
     )
 
 

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import Tensor
+
+from ..config import normal_draws
 
 __all__ = [
     "NAMES",
@@ -47,8 +48,7 @@ NAMES = WEIGHT_NAMES + BIAS_NAMES
 
 def multiclass_init(seed: int = 0) -> dict[str, float]:
     """The notebook's start: ``np.random.seed(seed)``, one ``randn()`` per weight w1..w12, biases 0."""
-    rng = np.random.RandomState(seed)
-    params = {name: float(rng.randn()) for name in WEIGHT_NAMES}
+    params = {name: float(w) for name, w in zip(WEIGHT_NAMES, normal_draws(seed, len(WEIGHT_NAMES)))}
     params.update({name: 0.0 for name in BIAS_NAMES})
     return params
 

@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from .scalar_net import sigmoid
+
 __all__ = [
     "Counter",
     "PathCountRow",
@@ -45,15 +47,11 @@ class Counter:
         return a * b
 
 
-def _sigmoid(a: float) -> float:
-    return 1.0 / (1.0 + math.exp(-a))
-
-
 def _forward(Ws: Sequence[Matrix], bs: Sequence[list[float]], x: list[float]) -> list[list[float]]:
     """Activations ``[x, h1, …, y]`` (not counted: both methods need the same forward pass)."""
     hs = [x]
     for W, b in zip(Ws, bs):
-        hs.append([_sigmoid(sum(w * h for w, h in zip(row, hs[-1])) + bo) for row, bo in zip(W, b)])
+        hs.append([sigmoid(sum(w * h for w, h in zip(row, hs[-1])) + bo) for row, bo in zip(W, b)])
     return hs
 
 

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import Sequence
 
-import numpy as np
+from ..config import normal_draws
 
 __all__ = [
     "LectureNet",
@@ -33,6 +33,7 @@ __all__ = [
     "lecture_init",
     "scalar_accuracy",
     "scalar_mse",
+    "sigmoid",
 ]
 
 WEIGHTS = ("w1", "w2", "w3", "w4", "w5", "w6")
@@ -58,19 +59,19 @@ class LectureNet:
 
 def lecture_init(seed: int = 0) -> LectureNet:
     """The notebook's start: ``np.random.seed(seed)``, one ``randn()`` per weight in order, biases 0."""
-    rng = np.random.RandomState(seed)
-    return LectureNet(*(float(rng.randn()) for _ in WEIGHTS))
+    return LectureNet(*(float(w) for w in normal_draws(seed, len(WEIGHTS))))
 
 
-def _sigmoid(a: float) -> float:
+def sigmoid(a: float) -> float:
+    """``σ(a) = 1 / (1 + exp(-a))`` on one Python float."""
     return 1.0 / (1.0 + math.exp(-a))
 
 
 def forward_scalar(net: LectureNet, x1: float, x2: float) -> tuple[float, float, float]:
     """``(h1, h2, h3)`` for one sample."""
-    h1 = _sigmoid(net.w1 * x1 + net.w2 * x2 + net.b1)
-    h2 = _sigmoid(net.w3 * x1 + net.w4 * x2 + net.b2)
-    h3 = _sigmoid(net.w5 * h1 + net.w6 * h2 + net.b3)
+    h1 = sigmoid(net.w1 * x1 + net.w2 * x2 + net.b1)
+    h2 = sigmoid(net.w3 * x1 + net.w4 * x2 + net.b2)
+    h3 = sigmoid(net.w5 * h1 + net.w6 * h2 + net.b3)
     return h1, h2, h3
 
 
