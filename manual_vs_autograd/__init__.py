@@ -12,7 +12,7 @@ from .devices import resolve_device, resolve_dtype
 from .errors import InputError
 from .finite_diff import numerical_backward
 from .manual import loss_and_grads, mlp_backward, mlp_forward, predict, sgd_step
-from .parity import GradientReport, ParamParity, compare_gradients, compare_tensors, ulp_distance
+from .parity import GradientReport, ParamParity, assert_grads_close, compare_gradients, compare_tensors, ulp_distance
 from .tolerance import Tolerance, tolerance_for
 from .trainer import TrainConfig, Trajectories, train_side_by_side
 from .twin import TwinMLP
@@ -30,6 +30,7 @@ __all__ = [
     "TrainConfig",
     "Trajectories",
     "TwinMLP",
+    "assert_grads_close",
     "check_inputs",
     "compare_gradients",
     "compare_tensors",

@@ -119,7 +119,7 @@ def _activation(name: str, a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Te
         return h, S_h, backward_unknown
     S_h = phi.abs() * S_a + _FN_ULPS[name] * h.abs()
     # relu: where |a| is within its own error of 0 the gate may differ between two correct runs
-    flip = (a.abs() <= u * S_a) if name == "relu" else None
+    flip = (a.abs() < u * S_a) if name == "relu" else None
 
     def backward(dh: Tensor, S_dh: Tensor) -> tuple[Tensor, Tensor]:
         S_da = phi.abs() * S_dh + dh.abs() * dphi * S_h + 3 * dh.abs() * T
