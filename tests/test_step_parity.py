@@ -52,7 +52,8 @@ def test_a_wrong_manual_variant_fails_naming_the_parameter_and_the_first_bad_ste
 
 
 def test_json_is_strict_when_the_run_diverges(capsys):
-    args = ["compare", "--lr", "1e6", "--loss", "bce", "--hidden", "8,8", "--activation", "relu", "--epochs", "30", "--quiet", "--json"]
+    args = ["compare", "--lr", "1e6", "--loss", "ce", "--hidden", "8,8", "--activation", "relu", "--dtype", "float32"]
+    args += ["--epochs", "30", "--quiet", "--json"]
     assert main(args) == 1
     text = capsys.readouterr().out
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON token {c}"))
