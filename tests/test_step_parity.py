@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from manual_vs_autograd import layers
 from manual_vs_autograd.cli import main
@@ -58,4 +57,3 @@ def test_json_is_strict_when_the_run_diverges(capsys):
     text = capsys.readouterr().out
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON token {c}"))
     assert "NaN" not in text and "Infinity" not in text
-    del torch
