@@ -14,6 +14,7 @@ from .devices import resolve_device, resolve_dtype
 from .errors import InputError
 from .manual import labels_from_output, predict
 from .parity import GradientReport, ParamParity, compare_gradients
+from .preflight import check_fits, estimate
 from .recorder import RecordPolicy
 from .streaming import finite_or_none
 from .trainer import TrainConfig, Trajectories, batches, train_side_by_side
@@ -157,6 +158,16 @@ def diagnose(traj: Trajectories) -> str:
     return f"{agree}; {amp}trajectories part at step {part} ({tp.first_outside}), not explained by the sensitivity run"
 
 
+def _preflight(spec: CompareSpec, dtype: torch.dtype, record: RecordPolicy | None) -> None:
+    """Refuse, before generating data or allocating anything, a run that cannot fit in memory."""
+    n_out = 1 if spec.loss != "ce" else spec.centers
+    sizes = (spec.n_features, *spec.hidden, n_out)
+    n_train = max(1, (3 * spec.n_samples) // 4)
+    steps = spec.epochs * (1 if spec.batch_size is None else -(-n_train // spec.batch_size))
+    est = estimate(sizes, spec.n_samples, spec.batch_size, torch.finfo(dtype).bits // 8, steps, record or RecordPolicy())
+    check_fits(est, batch_size=spec.batch_size, n_samples=spec.n_samples)
+
+
 def _accuracy(predicted: Tensor, labels: Tensor) -> float:
     return (predicted == labels).to(torch.float64).mean().item()
 
@@ -167,6 +178,7 @@ def run_compare(
     """Load the blobs, build the network, compare first-step gradients, train both sides, score them."""
     device, dtype = resolve_device(spec.device), resolve_dtype(spec.dtype)
     binary = spec.loss != "ce"
+    _preflight(spec, dtype, record)
     data = load_blobs(
         spec.n_samples, spec.centers, spec.n_features, spec.seed, binary=binary, dtype=dtype, device=device
     )

@@ -11,7 +11,10 @@ from ..config import INIT_SCHEMES
 from ..devices import DTYPES
 from ..plots import write_pictures
 from ..record import record_from_result, save_record
-from .options import int_list, picture_progress, positive_float, positive_int, progress_printer
+from ..errors import InputError
+from ..recorder import DEFAULT_BUDGET_BYTES, RecordPolicy
+from .options import int_list, picture_progress, positive_float, positive_int
+from .progress import step_progress
 
 __all__ = ["add_parser", "format_report", "run"]
 
@@ -49,8 +52,33 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--save", metavar="RUN", help="save the run record (.npz: losses, parameters, data, settings)")
     p.add_argument("--plots", metavar="DIR", help="write the standard pictures of the run into DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--record",
+        type=_record_what,
+        default="all",
+        metavar="WHAT",
+        help="what --save and --plots keep: all (every parameter), loss, none, or names like W1,b2 (default: all)",
+    )
+    p.add_argument(
+        "--record-every",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help=f"keep every K-th step (default: every step if the record fits {DEFAULT_BUDGET_BYTES // 2**20} MiB, else thinned to fit)",
+    )
     return p
+
+
+def _record_what(text: str):
+    try:
+        return RecordPolicy.parse(text)
+    except InputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def policy_from_args(args: argparse.Namespace) -> RecordPolicy:
+    return RecordPolicy(every=args.record_every, what=args.record)
 
 
 def spec_from_args(args: argparse.Namespace) -> CompareSpec:
@@ -126,8 +154,8 @@ def format_report(result: CompareResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    progress = progress_printer("mva compare", not args.quiet and sys.stderr.isatty())
-    result = run_compare(spec, progress=progress)
+    progress = step_progress("mva compare", args.quiet)
+    result = run_compare(spec, progress=progress, record=policy_from_args(args))
     print(json.dumps(result.to_json(), indent=2, allow_nan=False) if args.json else format_report(result))
     stopped = result.trajectories.stopped
     record = record_from_result(result) if (args.save or args.plots) else None
