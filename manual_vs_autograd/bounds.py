@@ -31,6 +31,10 @@ them. Hence ``bound = c·u·S`` with ``c = 2 × 1.5 = 3`` (:data:`C_TWO_SIDES`).
 there is no absolute epsilon: an entry made of tiny terms gets a tiny bound. ``g(n)`` is infinite
 when ``n·u ≥ 1`` (a float16 sum of 2048 terms, a bfloat16 sum of 256): no bound can be promised there.
 
+The bounds are computed in float64 on the tensors' device (CPU or CUDA). On CUDA they hold for
+float32 only with TF32 off (``torch.backends.cuda.matmul.allow_tf32 = False``, PyTorch's default):
+TF32 rounds the products' inputs to 10 bits, which this model does not count.
+
 Measured against this constant (``tests/test_verdict.py``, ``scripts/mutation_table.py``): over the
 honest cases (another batch order, float32 against float64, plain-formula variants) the worst
 ``|Δ|/(u·S)`` stays below 0.5, while the mutation suite's smallest bugs exceed the bound.

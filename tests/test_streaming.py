@@ -65,3 +65,14 @@ def test_cli_refuses_before_allocating(args, capsys):
     assert main(["compare", *args, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mva: error: the run needs about") and err.count("\n") == 1
+
+
+def test_progress_is_a_plain_line_off_a_terminal_and_silent_when_quiet(capsys):
+    from manual_vs_autograd.cli.progress import step_progress
+
+    assert step_progress("mva compare", quiet=True) is None
+    progress = step_progress("mva compare", quiet=False)  # pytest's stderr is not a terminal
+    for step in range(1, 11):
+        progress(step, 10)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "step 10/10" in err and "steps/s" in err and "ETA" in err
