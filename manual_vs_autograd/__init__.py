@@ -13,8 +13,8 @@ from .errors import InputError
 from .finite_diff import numerical_backward
 from .layer_check import InputCheck, LayerReport, assert_layer_matches, autograd_function_pair, check_layer
 from .manual import loss_and_grads, mlp_backward, mlp_forward, predict, sgd_step
+from .parity import GradientReport, ParamParity, assert_grads_close, compare_gradients, compare_tensors, ulp_distance
 from .registry import register_activation, register_loss
-from .parity import GradientReport, ParamParity, compare_gradients, compare_tensors, ulp_distance
 from .tolerance import Tolerance, tolerance_for
 from .trainer import TrainConfig, Trajectories, train_side_by_side
 from .twin import TwinMLP
@@ -34,6 +34,7 @@ __all__ = [
     "TrainConfig",
     "Trajectories",
     "TwinMLP",
+    "assert_grads_close",
     "assert_layer_matches",
     "autograd_function_pair",
     "check_layer",

@@ -2,7 +2,19 @@
 
 Both sides start from identical parameters and see identical batches: the whole training set
 (full batch), or shuffled mini-batches whose order comes from one seeded ``torch.Generator`` and is
-fed to both. Every step's loss and the parameters after every step are recorded for both sides.
+fed to both. The comparison streams (memory O(parameters), see :mod:`.streaming`):
+
+* **step parity** — each step's gradients and loss, from the same parameters, within the per-element
+  bounds of :mod:`.bounds`. Checked at every step: free when the two sides' gradients are bitwise
+  equal; otherwise the bounds are computed at every step of the first :data:`BOUND_EVERY_STEP_UNTIL`
+  steps and then at every :data:`BOUND_EVERY`-th step (loss-only differences: every
+  :data:`LOSS_BOUND_EVERY`-th step). After the free runs have parted, the manual gradient is
+  recomputed at autograd's parameters (teacher forcing).
+* **trajectory parity** — the free runs within the rounding the steps may accumulate; the bounds it
+  accumulates are refreshed every :data:`TRAJECTORY_BOUND_EVERY` steps (also while bitwise equal).
+* **sensitivity** (:mod:`.sensitivity`) — a third run from a 1-ULP-perturbed start.
+
+What is kept for pictures and ``--save`` is the :class:`~.recorder.Recorder`'s choice.
 """
 
 from __future__ import annotations
@@ -14,15 +26,23 @@ from typing import Callable, Iterator
 import torch
 from torch import Tensor
 
+from .bounds import mlp_grad_bounds, unit_roundoff
 from .config import MLPConfig
 from .errors import InputError, check_positive
 from .manual import loss_and_grads, sgd_step
 from .parity import ParamParity, compare_tensors
-from .tolerance import tolerance_for
+from .recorder import Recorder, RecordPolicy
+from .sensitivity import Sensitivity
+from .streaming import StepParity, TrajectoryParity
 from .twin import TwinMLP
 from .validation import check_inputs
 
 __all__ = ["SideRecord", "TrainConfig", "Trajectories", "batches", "train_side_by_side"]
+
+BOUND_EVERY_STEP_UNTIL = 2000
+BOUND_EVERY = 10
+LOSS_BOUND_EVERY = 50
+TRAJECTORY_BOUND_EVERY = 10  # the bounds that D_t accumulates are refreshed at steps 1, 11, 21, ... even when bitwise
 
 
 @dataclass(frozen=True)
@@ -64,55 +84,64 @@ def batches(n: int, batch_size: int | None, epochs: int, seed: int, device: torc
 
 @dataclass
 class SideRecord:
-    """One side's run: the loss of each step, and each parameter before the first step and after every step."""
+    """One side's kept steps: losses at ``Recorder.loss_steps``, parameters at ``Recorder.param_steps``."""
 
-    losses: list[float] = field(default_factory=list)  # (steps,)
-    params: dict[str, list[Tensor]] = field(default_factory=dict)  # name -> (steps + 1) tensors
-
-    def append(self, loss: float | None, params: dict[str, Tensor]) -> None:
-        if loss is not None:
-            self.losses.append(loss)
-        for name, p in params.items():
-            self.params.setdefault(name, []).append(p.detach().clone())
+    losses: list[float] = field(default_factory=list)
+    params: dict[str, list[Tensor]] = field(default_factory=dict)
 
     def stacked(self) -> dict[str, Tensor]:
-        """``name -> (steps + 1, *shape)`` tensor."""
+        """``name -> (kept steps, *shape)`` tensor."""
         return {name: torch.stack(ps) for name, ps in self.params.items()}
 
 
 @dataclass
 class Trajectories:
-    """Both sides' records of one side-by-side run."""
+    """A side-by-side run: its running summaries, what was recorded, and why it stopped (if early)."""
 
-    manual: SideRecord
-    autograd: SideRecord
+    record: Recorder
+    step_parity: StepParity
+    trajectory: TrajectoryParity
+    sensitivity: Sensitivity | None
     dtype: torch.dtype
     steps: int = 0
-    stopped: str | None = None  # why the run ended early (divergence), or None
+    stopped: str | None = None  # why the run ended early (divergence, an exception, Ctrl-C), or None
+    final_loss: tuple[float, float] = (math.nan, math.nan)  # manual, autograd: the last step's
+
+    @property
+    def manual(self) -> SideRecord:
+        return SideRecord(self.record.losses["manual"], self.record.params["manual"])
+
+    @property
+    def autograd(self) -> SideRecord:
+        return SideRecord(self.record.losses["autograd"], self.record.params["autograd"])
 
     def loss_parity(self) -> ParamParity:
+        """The recorded losses of both sides, compared (no bound: exact or not, and by how much)."""
         m = torch.tensor(self.manual.losses, dtype=torch.float64)
         a = torch.tensor(self.autograd.losses, dtype=torch.float64)
         return compare_tensors("loss", m.to(self.dtype), a.to(self.dtype))
 
     def param_parity(self) -> tuple[ParamParity, ...]:
-        """Per parameter, the largest difference over every recorded step."""
+        """Per recorded parameter, the largest difference over the recorded steps."""
         m, a = self.manual.stacked(), self.autograd.stacked()
         return tuple(compare_tensors(name, m[name], a[name]) for name in m)
 
     @property
     def max_loss_diff(self) -> float:
-        return self.loss_parity().max_abs_diff
+        return self.trajectory.max_loss_diff
 
     @property
     def max_param_diff(self) -> float:
-        return max((p.max_abs_diff for p in self.param_parity()), default=0.0)
+        return self.trajectory.max_param_diff
 
     @property
     def parity(self) -> bool:
-        """Loss and every parameter, at every step, within the dtype's trajectory tolerance."""
-        bound = tolerance_for(self.dtype).trajectory
-        return all(p.ok(bound) for p in (self.loss_parity(), *self.param_parity()))
+        """The verdict: step parity (every checked step's gradients within their bounds)."""
+        return self.step_parity.holds
+
+
+def _bounded(step: int) -> bool:
+    return step <= BOUND_EVERY_STEP_UNTIL or step % BOUND_EVERY == 0
 
 
 def train_side_by_side(
@@ -123,61 +152,119 @@ def train_side_by_side(
     train: TrainConfig,
     *,
     progress: Callable[[int, int], None] | None = None,
+    record: RecordPolicy | None = None,
+    sensitivity: bool = True,
 ) -> tuple[dict[str, Tensor], TwinMLP, Trajectories]:
     """Train a copy of ``params`` by hand and a :class:`TwinMLP` by autograd, on the same batches.
 
     Args:
         params: the shared starting point (not modified).
         x, y: the training set; targets as :func:`manual_vs_autograd.data.targets_for` makes them.
-        progress: called as ``progress(epoch, epochs)`` after each epoch.
+        progress: called as ``progress(step, total_steps)`` after each step.
+        record: what to keep (default :class:`RecordPolicy`: every step within its budget).
+        sensitivity: run the 1-ULP-perturbed third network (:mod:`.sensitivity`).
 
     Returns:
-        the manual side's final parameters, the trained twin, and both sides' records. A run whose
-        loss turns NaN or infinite stops there, and Ctrl-C stops it after the last step both sides
-        completed; either way ``Trajectories.stopped`` says where, and the record is kept.
+        the manual side's final parameters, the trained twin, and the run's :class:`Trajectories`.
+        A run whose loss turns NaN or infinite, or in which torch raises on either side, stops
+        there, and Ctrl-C stops it after the last step both sides completed; either way
+        ``Trajectories.stopped`` says where and on which side, and the record is kept.
     """
     check_inputs(config, params, x, y)
     if train.batch_size is not None and train.batch_size > x.shape[0]:
         raise InputError(f"batch size {train.batch_size} is larger than the {x.shape[0]} training samples")
     manual = {name: p.detach().clone() for name, p in params.items()}
     twin = TwinMLP(config, params)
+    live = {name: p.detach() for name, p in twin.named_math_parameters().items()}  # views, no copies
     optimizer = torch.optim.SGD(twin.parameters(), lr=train.lr)
-    record = Trajectories(SideRecord(), SideRecord(), x.dtype)
-    record.manual.append(None, manual)
-    record.autograd.append(None, twin.math_parameters())
-    steps_per_epoch = train.steps_per_epoch(x.shape[0])
+    total = train.epochs * train.steps_per_epoch(x.shape[0])
+    recorder = Recorder.for_run(record or RecordPolicy(), total, {n: p.numel() * p.element_size() for n, p in params.items()})
+    result = Trajectories(
+        recorder,
+        StepParity(),
+        TrajectoryParity(unit_roundoff(x.dtype), train.lr),
+        Sensitivity.start(config, params, train.lr) if sensitivity else None,
+        x.dtype,
+    )
+    recorder.add_params(0, manual, live)
     step = 0
     try:
         for step, index in enumerate(batches(x.shape[0], train.batch_size, train.epochs, train.seed, x.device), start=1):
             xb, yb = x[index], y[index]
-            L_manual, grads = loss_and_grads(manual, xb, yb, config)
-            sgd_step(manual, grads, train.lr)
+            side = "manual"
+            try:
+                L_manual, grads = loss_and_grads(manual, xb, yb, config)
+                side = "autograd"
+                optimizer.zero_grad(set_to_none=True)
+                L_auto = twin.loss(xb, yb)
+                L_auto.backward()
+            except KeyboardInterrupt:
+                raise
+            except Exception as err:  # e.g. F.binary_cross_entropy refusing NaN inputs once a run diverges
+                result.stopped = f"the {side} side raised {type(err).__name__} at step {step}: {str(err).splitlines()[0]}"
+                break
+            auto_grads = {f"d{n}": p.grad for n, p in twin.named_math_parameters().items()}
+            step_bounds = _check_step(result, step, config, manual, live, xb, yb, L_manual, grads, L_auto.detach(), auto_grads)
 
-            optimizer.zero_grad(set_to_none=True)
-            L_auto = twin.loss(xb, yb)
-            L_auto.backward()
+            sgd_step(manual, grads, train.lr)
             optimizer.step()
 
             losses = (L_manual.item(), L_auto.item())
-            record.manual.append(losses[0], manual)
-            record.autograd.append(losses[1], twin.math_parameters())
-            record.steps = step
-            bad = [side for side, value in zip(("manual", "autograd"), losses) if not math.isfinite(value)]
+            loss_diff = abs(losses[0] - losses[1]) if all(map(math.isfinite, losses)) else math.nan
+            result.trajectory.step(step, manual, live, loss_diff, step_bounds)
+            if result.sensitivity is not None and result.sensitivity.active:
+                result.sensitivity.step(step, xb, yb, live, result.trajectory.allowed)
+            result.steps, result.final_loss = step, losses
+            bad = [s for s, value in zip(("manual", "autograd"), losses) if not math.isfinite(value)]
+            if recorder.wants(step, last=step == total or bool(bad)):
+                recorder.add_loss(step, *losses)
+                recorder.add_params(step, manual, live)
             if bad:
-                record.stopped = (
+                result.stopped = (
                     f"the loss became {losses[0] if bad[0] == 'manual' else losses[1]} at step {step} "
                     f"on the {' and '.join(bad)} side{'s' if len(bad) == 2 else ''}"
                 )
                 break
-            if progress is not None and step % steps_per_epoch == 0:
-                progress(step // steps_per_epoch, train.epochs)
+            if progress is not None:
+                progress(step, total)
     except KeyboardInterrupt:
-        # Keep what both sides completed: the step in flight (maybe half done) is dropped.
-        record.stopped = f"interrupted during step {step}; kept the {record.steps} steps both sides completed"
-        for side in (record.manual, record.autograd):
-            del side.losses[record.steps :]
-            for values in side.params.values():
-                del values[record.steps + 1 :]
-        manual = {name: values[-1].clone() for name, values in record.manual.params.items()}
-        twin.load_math_parameters({name: values[-1] for name, values in record.autograd.params.items()})
-    return manual, twin, record
+        # Keep what both sides completed: the step in flight is dropped (the updates come last in a step).
+        result.stopped = f"interrupted during step {step}; kept the {result.steps} steps both sides completed"
+        if result.steps:
+            recorder.add_params(result.steps, manual, live)
+    return manual, twin, result
+
+
+def _check_step(
+    result: Trajectories,
+    step: int,
+    config: MLPConfig,
+    manual: dict[str, Tensor],
+    live: dict[str, Tensor],
+    xb: Tensor,
+    yb: Tensor,
+    L_manual: Tensor,
+    grads: dict[str, Tensor],
+    L_auto: Tensor,
+    auto_grads: dict[str, Tensor],
+) -> dict[str, float] | None:
+    """Step parity for one step (see the module docstring); returns the bounds' maxima when computed."""
+    checks = result.step_parity
+    refresh = step % TRAJECTORY_BOUND_EVERY == 1 or TRAJECTORY_BOUND_EVERY == 1
+    if result.trajectory.exact:  # both sides still at the same parameters
+        same_grads = all(torch.equal(grads[k], auto_grads[k]) for k in auto_grads)
+        if same_grads and (torch.equal(L_manual, L_auto) or step % LOSS_BOUND_EVERY != 1):
+            checks.bitwise_step()
+            if refresh:
+                return {k: float(b.max().item()) for k, b in mlp_grad_bounds(config, manual, xb, yb).items()}
+            return None
+        if not same_grads and not (_bounded(step) or refresh):
+            return None
+        bounds = mlp_grad_bounds(config, manual, xb, yb)
+        return checks.bounded_step(step, {**grads, "loss": L_manual}, {**auto_grads, "loss": L_auto}, bounds)
+    if not (_bounded(step) or refresh):
+        return None
+    here = {n: p.clone() for n, p in live.items()}  # teacher forcing: the manual step from autograd's parameters
+    L_forced, forced = loss_and_grads(here, xb, yb, config)
+    bounds = mlp_grad_bounds(config, here, xb, yb)
+    return checks.bounded_step(step, {**forced, "loss": L_forced}, {**auto_grads, "loss": L_auto}, bounds)

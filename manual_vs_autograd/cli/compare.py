@@ -11,7 +11,10 @@ from ..config import INIT_SCHEMES
 from ..devices import DTYPES
 from ..plots import write_pictures
 from ..record import record_from_result, save_record
-from .options import int_list, picture_progress, positive_float, positive_int, progress_printer
+from ..errors import InputError
+from ..recorder import DEFAULT_BUDGET_BYTES, RecordPolicy
+from .options import int_list, picture_progress, positive_float, positive_int
+from .progress import step_progress
 
 __all__ = ["add_parser", "format_report", "run"]
 
@@ -50,8 +53,33 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--save", metavar="RUN", help="save the run record (.npz: losses, parameters, data, settings)")
     p.add_argument("--plots", metavar="DIR", help="write the standard pictures of the run into DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--record",
+        type=_record_what,
+        default="all",
+        metavar="WHAT",
+        help="what --save and --plots keep: all (every parameter), loss, none, or names like W1,b2 (default: all)",
+    )
+    p.add_argument(
+        "--record-every",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help=f"keep every K-th step (default: every step if the record fits {DEFAULT_BUDGET_BYTES // 2**20} MiB, else thinned to fit)",
+    )
     return p
+
+
+def _record_what(text: str):
+    try:
+        return RecordPolicy.parse(text)
+    except InputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def policy_from_args(args: argparse.Namespace) -> RecordPolicy:
+    return RecordPolicy(every=args.record_every, what=args.record)
 
 
 def spec_from_args(args: argparse.Namespace) -> CompareSpec:
@@ -82,27 +110,42 @@ def format_report(result: CompareResult) -> str:
         f"network {result.config.describe()} | {str(result.dtype).removeprefix('torch.')} on {result.device} | "
         f"{tr.epochs} epochs, lr {tr.lr:g}, {batch}, {n_train} training samples | init {result.init}, seed {result.spec.seed}",
         "",
-        "gradients at the first step, manual vs autograd:",
-        f"  {'param':<6} {'shape':<10} {'max |diff|':>11} {'max rel':>10} {'max ULP':>8}  exact",
+        "gradients at the first step, manual vs autograd, each element against its own bound:",
+        f"  {'param':<6} {'shape':<10} {'max |diff|':>11} {'max ULP':>8} {'|diff|/bound':>12}  exact  verdict",
     ]
     for p in (*grads.params, grads.loss):
         lines.append(
-            f"  {p.name:<6} {str(p.shape):<10} {p.max_abs_diff:>11.3g} {p.max_rel_diff:>10.3g} {p.max_ulp:>8d}  "
-            f"{'yes' if p.exact else 'no'}"
+            f"  {p.name:<6} {str(p.shape):<10} {p.max_abs_diff:>11.3g} {p.max_ulp:>8d} {p.max_ratio:>12.3g}  "
+            f"{'yes' if p.exact else 'no ':<5}  {'within' if p.within else 'OUTSIDE'}"
         )
+    sp, tp, sens = traj.step_parity, traj.trajectory, traj.sensitivity
+    lines += ["", f"step parity over {traj.steps} steps (same parameters, each step's gradients and loss):"]
+    lines.append(
+        f"  {'holds' if sp.holds else 'FAILS'}: {sp.checked} steps checked, {sp.bitwise} bitwise equal"
+        + ("" if sp.holds else f"; first bad step {sp.first_bad_step}: {', '.join(sp.first_bad)}")
+    )
+    worst = max(sp.worst.values(), key=lambda r: r.max_ratio, default=None)
+    if worst is not None:
+        lines.append(f"  worst: {worst.name} at step {sp.worst_step[worst.name]}, |diff|/bound {worst.max_ratio:.3g}")
     lines += [
-        f"  tolerance: |diff| <= {grads.tolerance.grad:.3g} x max(|autograd|, 1) -> "
-        f"{'within' if grads.parity else 'OUTSIDE'}",
-        "",
-        f"trajectories over {traj.steps} steps (loss and every parameter at every step):",
-        f"  max |loss diff| {traj.max_loss_diff:.3g}   max |parameter diff| {traj.max_param_diff:.3g}   "
-        f"tolerance {grads.tolerance.trajectory:.3g} x scale -> {'within' if traj.parity else 'OUTSIDE'}",
+        "trajectory parity (the free runs, within the rounding the steps may accumulate):",
+        f"  {'bitwise equal' if tp.exact else ('holds' if tp.holds else f'parts at step {tp.first_outside_step} ({tp.first_outside})')}"
+        f"   max |parameter diff| {tp.max_param_diff:.3g}   max |loss diff| {tp.max_loss_diff:.3g}",
     ]
+    if sens is not None:
+        G, first, last = sens.growth()
+        horizon = f"passes the bound at step {sens.horizon}" if sens.horizon is not None else "stays within the bound"
+        growth = f"x{G:.3g} per step over steps {first}-{last}" if G is not None else "growth not measurable"
+        lines.append(f"sensitivity (autograd from a 1-ULP-perturbed start): {horizon}; {growth}")
+    lines.append(f"diagnosis: {result.diagnosis()}")
+    policy = traj.record.policy
+    if policy.get("thinned"):
+        lines.append(f"record: {policy['note']}")
     if traj.stopped:
         lines.append(f"  stopped early: {traj.stopped}")
     lines += [
         "",
-        f"final loss: manual {traj.manual.losses[-1]:.10g}   autograd {traj.autograd.losses[-1]:.10g}",
+        f"final loss: manual {traj.final_loss[0]:.10g}   autograd {traj.final_loss[1]:.10g}",
         f"accuracy:   train {result.accuracy['train']:.3f}   test {result.accuracy['test']:.3f}"
         f"   (autograd: train {result.accuracy_autograd['train']:.3f}, test {result.accuracy_autograd['test']:.3f})",
         "",
@@ -113,9 +156,9 @@ def format_report(result: CompareResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    progress = progress_printer("mva compare", not args.quiet and sys.stderr.isatty())
-    result = run_compare(spec, progress=progress)
-    print(json.dumps(result.to_json(), indent=2) if args.json else format_report(result))
+    progress = step_progress("mva compare", args.quiet)
+    result = run_compare(spec, progress=progress, record=policy_from_args(args))
+    print(json.dumps(result.to_json(), indent=2, allow_nan=False) if args.json else format_report(result))
     stopped = result.trajectories.stopped
     record = record_from_result(result) if (args.save or args.plots) else None
     if args.save:

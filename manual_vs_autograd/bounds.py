@@ -1,0 +1,308 @@
+"""Per-element error bounds: how far two correct computations of a gradient may differ.
+
+**The model** (first-order forward error analysis, Higham, *Accuracy and Stability of Numerical
+Algorithms*, ch. 3). Let ``u`` be the unit roundoff of the working dtype (``eps/2``: float64 1.1e-16,
+float32 6.0e-8, float16 4.9e-4, bfloat16 3.9e-3). A sum of ``n`` products computed in any order
+satisfies ``|fl(Σ a_k b_k) - Σ a_k b_k| ≤ γ_n Σ|a_k||b_k|`` with ``γ_n = n·u/(1 - n·u)``. Running the
+network's forward and backward pass **on magnitudes** carries, beside each value ``v``, a number
+``S(v)`` with ``|computed v - exact v| ≤ u·S(v)`` to first order:
+
+* linear layer ``a = h Wᵀ + b`` (fan-in ``I``): ``S(a) = S(h)|W|ᵀ + g(I+1)·(|h||W|ᵀ + |b|)``;
+* its backward, summing over the batch ``N`` or the fan-out ``O``:
+  ``S(dW) = S(da)ᵀ|h| + |da|ᵀS(h) + g(N)·|da|ᵀ|h|``, ``S(db) = Σ_n S(da) + g(N)·Σ_n|da|``,
+  ``S(dh) = S(da)|W| + g(O)·|da||W|``, where ``g(n) = γ_n/u = n/(1 - n·u)``;
+* an activation ``h = f(a)``: ``S(h) = |f'(a)|·S(a) + k_f·|h|``, ``k_f`` the library's accuracy in
+  units of ``u``: 4 for sigmoid (``exp`` ≤ 2u, then ``1 +`` and ``1/``) and tanh (≤ 2 ULP), 0 for
+  relu and identity, 8 for an activation this module does not know;
+* its backward ``da = dh·φ(h)`` with ``φ`` the derivative written in the output:
+  ``S(da) = |φ|·S(dh) + |dh|·|φ'(h)|·S(h) + 3·|dh|·T(h)``: three roundings on terms of size ``T``,
+  the magnitude of what the derivative formula is made of. Sigmoid ``φ = h(1 - h)``: ``T = |h|(1 + |h|)``;
+  tanh ``φ = 1 - h²``: ``T = 1 + h²``; relu: ``T = 0``, but where ``|a| ≤ u·S(a)`` the gate may flip
+  and the whole ``|dh|`` is allowed; unknown activations (``register_activation``): ``T = max(|f'(a)|, 1)``
+  (activation derivatives are computed from O(1) terms), ``f'`` and ``f''`` taken by autograd in float64;
+* the losses likewise (MSE ``2(ŷ - y)/M``; BCE ``(ŷ - y)/(ŷ(1 - ŷ))/N`` including the ill-conditioning
+  of ``1 - ŷ`` near saturation; softmax cross-entropy through ``log_softmax`` and ``exp``), and the loss
+  value itself (a mean of ``M`` terms: ``g(M + 1)``).
+
+**The constant.** Two correct implementations each lie within ``u·S`` of the exact value, so they
+differ by at most ``2·u·S`` to first order. The neglected second-order terms are products of the
+first-order ones; while the relative bound along any chain stays ≤ 1/3, ``x/(1 - x) ≤ 1.5·x`` covers
+them. Hence ``bound = c·u·S`` with ``c = 2 × 1.5 = 3`` (:data:`C_TWO_SIDES`). Nothing is floored at 1 and
+there is no absolute epsilon: an entry made of tiny terms gets a tiny bound. ``g(n)`` is infinite
+when ``n·u ≥ 1`` (a float16 sum of 2048 terms, a bfloat16 sum of 256): no bound can be promised there.
+
+The bounds are computed in float64 on the tensors' device (CPU or CUDA). On CUDA they hold for
+float32 only with TF32 off (``torch.backends.cuda.matmul.allow_tf32 = False``, PyTorch's default):
+TF32 rounds the products' inputs to 10 bits, which this model does not count.
+
+Measured against this constant (``tests/test_verdict.py``, ``scripts/mutation_table.py``): over the
+honest cases (another batch order, float32 against float64, plain-formula variants) the worst
+``|Δ|/(u·S)`` stays below 0.5, while the mutation suite's smallest bugs exceed the bound.
+
+For **arbitrary layers** (:func:`layer_grad_bounds`) the magnitudes are not known, so the model is
+backward stability instead: a correct backward in precision ``u`` is the exact backward of inputs
+(and ``dout``) perturbed relatively by at most ``n·u`` per element, ``n`` the longest sum it can form
+(the largest dimension of any input or of ``dout``). The float64 reference's response to such
+perturbations is sampled with ``P = 8`` random sign patterns (``R_j``: the largest change of ``g_j``
+per unit relative perturbation), and ``bound_j = C_LAYER·u·(n·R_j + |g_j|)`` with ``C_LAYER = 4``:
+2 for two sides, 2 because random signs see about half of ``Σ_k |∂g_j/∂x_k||x_k|`` when one term
+dominates (and ``n`` already over-counts when many do).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Mapping, Sequence
+
+import torch
+from torch import Tensor
+
+from .config import MLPConfig
+
+__all__ = ["C_LAYER", "C_TWO_SIDES", "layer_grad_bounds", "mlp_grad_bounds", "unit_roundoff"]
+
+C_TWO_SIDES = 3.0
+"""2 (two implementations, each within u·S of exact) × 1.5 (second-order terms while u·S/|v| ≤ 1/3)."""
+C_LAYER = 4.0
+"""2 (two sides) × 2 (random sign patterns see at least about half of the absolute response)."""
+
+_FN_ULPS = {"sigmoid": 4.0, "tanh": 4.0, "relu": 0.0, "identity": 0.0}
+_UNKNOWN_FN_ULPS = 8.0
+
+
+def unit_roundoff(dtype: torch.dtype) -> float:
+    """``u = eps/2``: the largest relative error of one correctly rounded operation in ``dtype``."""
+    return torch.finfo(dtype).eps / 2
+
+
+LAMBDA = 10.0
+"""Confidence of the probabilistic sum bound: each rounding stays inside with probability ≥ 1 - 2e^{-λ²/2} = 1 - 4e-22."""
+
+
+def _g(n: int, u: float) -> float:
+    """The error factor of a sum of ``n`` terms, in units of ``u``: ``min(γ_n, γ̃_n(λ)) / u``.
+
+    ``γ_n = n·u/(1 - n·u)`` is the classical worst case (infinite when ``n·u ≥ 1``);
+    ``γ̃_n(λ) = exp(λ√n·u + n·u²/(1 - u)) - 1`` is Higham & Mary's probabilistic bound (SIAM J. Sci.
+    Comput. 41(5), 2019, Thm. 2.4), which holds with probability ≥ 1 - 2n·e^{-λ²(1-u)²/2}.
+    """
+    classical = n / (1 - n * u) if n * u < 1 else math.inf
+    lam_sqrt_n_u = LAMBDA * math.sqrt(n) * u
+    probabilistic = math.expm1(lam_sqrt_n_u + n * u * u / (1 - u)) / u if lam_sqrt_n_u < 1 else math.inf
+    return min(classical, probabilistic)
+
+
+def _activation_fn(name: str) -> Callable[[Tensor], Tensor]:
+    from . import layers  # the registry lives with the layers (contract A); looked up by name only
+
+    return layers.ACTIVATIONS[name].torch_fn
+
+
+def _activation(name: str, a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Tensor, Callable]:
+    """``h = f(a)`` in float64, ``S(h)``, and the backward's ``(dh, S_dh) -> (da, S_da)``."""
+    if name == "sigmoid":
+        h = torch.sigmoid(a)
+        phi, dphi, T = h * (1 - h), (1 - 2 * h).abs(), h.abs() * (1 + h.abs())
+    elif name == "tanh":
+        h = torch.tanh(a)
+        phi, dphi, T = 1 - h * h, 2 * h.abs(), 1 + h * h
+    elif name == "relu":
+        h = torch.relu(a)
+        phi, dphi, T = (a > 0).to(a.dtype), torch.zeros_like(a), torch.zeros_like(a)
+    elif name == "identity":
+        h = a
+        phi, dphi, T = torch.ones_like(a), torch.zeros_like(a), torch.zeros_like(a)
+    else:
+        h, phi, d2 = _derivatives(_activation_fn(name), a)
+        S_h = phi.abs() * S_a + _UNKNOWN_FN_ULPS * h.abs()
+
+        def backward_unknown(dh: Tensor, S_dh: Tensor) -> tuple[Tensor, Tensor]:
+            T = phi.abs().clamp_min(1.0)
+            return dh * phi, phi.abs() * S_dh + dh.abs() * d2.abs() * S_a + 3 * dh.abs() * T
+
+        return h, S_h, backward_unknown
+    S_h = phi.abs() * S_a + _FN_ULPS[name] * h.abs()
+    # relu: where |a| is within its own error of 0 the gate may differ between two correct runs
+    flip = (a.abs() < u * S_a) if name == "relu" else None
+
+    def backward(dh: Tensor, S_dh: Tensor) -> tuple[Tensor, Tensor]:
+        S_da = phi.abs() * S_dh + dh.abs() * dphi * S_h + 3 * dh.abs() * T
+        if flip is not None:
+            S_da = torch.where(flip, S_da + dh.abs() / u, S_da)
+        return dh * phi, S_da
+
+    return h, S_h, backward
+
+
+def _derivatives(fn: Callable[[Tensor], Tensor], a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``f(a)``, ``f'(a)``, ``f''(a)`` element-wise, by autograd in float64."""
+    with torch.enable_grad(), torch.inference_mode(False):
+        a = a.detach().clone().requires_grad_(True)
+        h = fn(a)
+        (d1,) = torch.autograd.grad(h.sum(), a, create_graph=True)
+        if d1.requires_grad:
+            (d2,) = torch.autograd.grad(d1.sum(), a, allow_unused=True)
+        else:
+            d2 = None
+    return h.detach(), d1.detach(), torch.zeros_like(a) if d2 is None else d2.detach()
+
+
+def _loss(loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Loss value, ``S(L)``, ``∂L/∂y_hat`` and its ``S``, all float64."""
+    M = y_hat.numel()
+    tiny = torch.finfo(torch.float64).tiny
+    if loss == "mse":
+        d = y_hat - y
+        S_d = S_y + d.abs()
+        dy = d * (2.0 / M)
+        S_dy = (2.0 / M) * (S_d + 2 * d.abs())
+        L = (d * d).mean()
+        S_L = (2 * d.abs() * S_d).sum() / M + _g(M + 1, u) * L
+        return L, S_L, dy, S_dy
+    if loss == "bce":
+        p = y_hat
+        den = (p * (1 - p)).clamp_min(1e-12)
+        S_den = (1 - 2 * p).abs() * S_y + 2 * p.abs() * (1 + p.abs())
+        num = p - y
+        S_num = S_y + num.abs()
+        dy = num / den / M
+        S_dy = (S_num / den + num.abs() * S_den / (den * den) + 3 * num.abs() / den) / M
+        log_p, log_q = torch.log(p).clamp_min(-100), torch.log(1 - p).clamp_min(-100)
+        terms = y * log_p + (1 - y) * log_q
+        floor = torch.exp(torch.tensor(-100.0, dtype=p.dtype, device=p.device))
+        S_terms = y.abs() * (S_y / p.clamp_min(floor) + 4 * log_p.abs()) + (1 - y).abs() * (
+            (S_y + p.abs()) / (1 - p).clamp_min(floor) + 4 * log_q.abs()
+        )
+        L = -terms.mean()
+        S_L = S_terms.sum() / M + _g(M + 2, u) * terms.abs().mean()
+        return L, S_L, dy, S_dy
+    if loss == "ce":
+        n, K = y_hat.shape
+        m, arg = y_hat.max(dim=1, keepdim=True)
+        z = y_hat - m
+        S_z = S_y + S_y.gather(1, arg) + z.abs()
+        e = torch.exp(z)
+        s = e.sum(dim=1, keepdim=True)
+        S_s = (e * (S_z + 2)).sum(dim=1, keepdim=True) + _g(K, u) * s
+        lse = torch.log(s)
+        S_lse = S_s / s + 2 * lse.abs()
+        log_p = z - lse
+        S_lp = S_z + S_lse + log_p.abs()
+        p = torch.exp(log_p)
+        S_p = p * (S_lp + 2)
+        onehot = torch.zeros_like(p).scatter_(1, y.view(-1, 1), 1.0)
+        dy = (p - onehot) / n
+        S_dy = (S_p + 2 * p + 2 * (p - onehot).abs()) / n
+        picked = log_p.gather(1, y.view(-1, 1))
+        L = -picked.sum() / n
+        S_L = S_lp.gather(1, y.view(-1, 1)).sum() / n + _g(n + 1, u) * picked.abs().sum() / n
+        return L, S_L, dy, S_dy
+    raise ValueError(f"no error model for loss {loss!r}; known: mse, bce, ce")
+
+
+def mlp_magnitudes(config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float) -> dict[str, Tensor]:
+    """``S`` for every gradient ``dW1, db1, ...`` and for ``loss``: see the module docstring."""
+    f64 = torch.float64
+    h = x.to(f64)
+    S_h = torch.zeros_like(h)  # the data is exact
+    backwards, saved = [], []
+    for layer in range(1, config.n_layers + 1):
+        W, b = params[f"W{layer}"].to(f64), params[f"b{layer}"].to(f64)
+        a = torch.addmm(b, h, W.t())
+        S_a = S_h @ W.abs().t() + _g(W.shape[1] + 1, u) * torch.addmm(b.abs(), h.abs(), W.abs().t())
+        saved.append((h, S_h, W))
+        h, S_h, backward = _activation(config.layer_activation(layer), a, S_a, u)
+        backwards.append(backward)
+    yt = y if config.loss == "ce" else y.to(f64)
+    L, S_L, dh, S_dh = _loss(config.loss, h, S_h, yt, u)
+    out: dict[str, Tensor] = {"loss": S_L}
+    n = x.shape[0]
+    for layer in range(config.n_layers, 0, -1):
+        da, S_da = backwards[layer - 1](dh, S_dh)
+        h_prev, S_prev, W = saved[layer - 1]
+        out[f"dW{layer}"] = S_da.t() @ h_prev.abs() + da.abs().t() @ S_prev + _g(n, u) * (da.abs().t() @ h_prev.abs())
+        out[f"db{layer}"] = S_da.sum(0) + _g(n, u) * da.abs().sum(0)
+        if layer > 1:
+            dh, S_dh = da @ W, S_da @ W.abs() + _g(W.shape[0], u) * (da.abs() @ W.abs())
+    return {**{f"d{name}": out[f"d{name}"] for name in config.param_shapes()}, "loss": out["loss"]}
+
+
+def mlp_grad_bounds(
+    config: MLPConfig,
+    params: Mapping[str, Tensor],
+    x: Tensor,
+    y: Tensor,
+    *,
+    dtype: torch.dtype | None = None,
+    c: float = C_TWO_SIDES,
+) -> dict[str, Tensor]:
+    """Per-element bounds ``c·u·S`` on ``|manual - autograd|`` for ``dW1, db1, ...`` and ``loss`` (float64).
+
+    ``dtype`` (default: ``x``'s) sets ``u``; for a float32 computation checked against a float64
+    reference pass ``torch.float32``. The bound tensors have the gradients' shapes (``loss``: 0-d).
+    """
+    u = unit_roundoff(dtype or x.dtype)
+    with torch.no_grad():
+        S = mlp_magnitudes(config, params, x, y, u)
+    return {name: (c * u) * s for name, s in S.items()}
+
+
+def layer_grad_bounds(
+    reference_fn: Callable[..., Tensor],
+    inputs: Sequence[Tensor],
+    dout: Tensor,
+    *,
+    dtype: torch.dtype | None = None,
+    needs_grad: Sequence[bool] | None = None,
+    samples: int = 8,
+    seed: int = 0,
+    c: float = C_LAYER,
+) -> tuple[Tensor | None, ...]:
+    """Per-element bounds on a correct backward of ``out = reference_fn(*inputs)`` given ``dout``.
+
+    The model (module docstring): the float64 reference's gradient ``g`` of ``Σ dout·out``, and its
+    largest response ``R`` over ``samples`` random-sign relative perturbations of the inputs and
+    ``dout``; ``bound = c·u·(n·R + |g|)`` with ``n`` the largest dimension of any input or ``dout``.
+
+    Args:
+        reference_fn: the layer's forward, written with torch ops (autograd differentiates it).
+        inputs: the layer's inputs in the working dtype; ``dtype`` (default: the first floating
+            input's) sets ``u``.
+        needs_grad: which inputs get a bound (default: every floating-point input).
+
+    Returns:
+        one float64 bound tensor per input, of its shape; ``None`` for inputs without a gradient.
+    """
+    floats = [t.is_floating_point() for t in inputs]
+    wanted = list(floats if needs_grad is None else needs_grad)
+    u = unit_roundoff(dtype or next(t.dtype for t, f in zip(inputs, floats) if f))
+    base = [t.detach().to(torch.float64) if f else t for t, f in zip(inputs, floats)]
+    d64 = dout.detach().to(torch.float64)
+
+    def grads(xs: list[Tensor], d: Tensor) -> list[Tensor | None]:
+        with torch.enable_grad(), torch.inference_mode(False):
+            leaves = [t.clone().requires_grad_(w) if w else t for t, w in zip(xs, wanted)]
+            out = reference_fn(*leaves)
+            targets = [t for t, w in zip(leaves, wanted) if w]
+            got = torch.autograd.grad(out, targets, d, allow_unused=True)
+        it = iter(got)
+        result: list[Tensor | None] = []
+        for t, w in zip(xs, wanted):
+            g = next(it) if w else None
+            result.append(None if not w else (torch.zeros_like(t) if g is None else g.detach()))
+        return result
+
+    g0 = grads(base, d64)
+    n = max([d64.dim() and max(d64.shape)] + [max(t.shape) for t in base if t.dim()])
+    generator = torch.Generator().manual_seed(seed)
+    eps = 1e-6  # relative size of the probe; the response is divided by it (linear to ~1e-6 in float64)
+    R = [torch.zeros_like(g) if g is not None else None for g in g0]
+
+    def signs(t: Tensor) -> Tensor:
+        return (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1).to(torch.float64).to(t.device)
+
+    for _ in range(samples):
+        xs = [t * (1 + eps * signs(t)) if f else t for t, f in zip(base, floats)]
+        gp = grads(xs, d64 * (1 + eps * signs(d64)))
+        R = [None if r is None else torch.maximum(r, (p - g).abs() / eps) for r, p, g in zip(R, gp, g0)]
+    return tuple(None if g is None else c * u * (n * r + g.abs()) for g, r in zip(g0, R))

@@ -1,0 +1,139 @@
+"""Running summaries of a side-by-side run: memory O(parameters), whatever the number of steps.
+
+* :class:`StepParity` — *step parity*: at each checked step, both sides' gradients (and loss) computed
+  from the **same** parameters agree element by element within the bounds of :mod:`.bounds`. While
+  the two free runs are still bitwise equal this is the comparison of their own gradients, and when
+  those are bitwise equal too it needs no bound at all. Once the runs have parted, the manual
+  gradient is recomputed at autograd's parameters (teacher forcing).
+* :class:`TrajectoryParity` — *trajectory parity*: the free-running parameters agree within the
+  rounding the steps may accumulate without amplification, ``D_t = Σ_{s≤t} (2u·max|p_s| + lr·max bound_s)``
+  per tensor (each step adds each side's rounding of the update and the allowed gradient difference).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .parity import ParamParity, compare_tensors
+
+__all__ = ["StepParity", "TrajectoryParity", "finite_or_none"]
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """``None`` for NaN and infinities, so that JSON stays strict."""
+    return None if value is None or not math.isfinite(value) else value
+
+
+@dataclass
+class StepParity:
+    """Worst per-element ratio ``|Δ|/bound`` per tensor over the checked steps, and the first bad step."""
+
+    checked: int = 0  # steps whose gradients were compared
+    bitwise: int = 0  # ... of which bitwise equal (no bound needed)
+    worst: dict[str, ParamParity] = field(default_factory=dict)
+    worst_step: dict[str, int] = field(default_factory=dict)
+    first_bad_step: int | None = None
+    first_bad: tuple[str, ...] = ()  # tensors outside their bounds at that step
+    first_bad_rows: tuple[ParamParity, ...] = ()
+
+    @property
+    def holds(self) -> bool:
+        return self.first_bad_step is None
+
+    def bitwise_step(self) -> None:
+        self.checked += 1
+        self.bitwise += 1
+
+    def bounded_step(self, step: int, manual: dict[str, Tensor], reference: dict[str, Tensor], bounds: dict[str, Tensor]) -> dict[str, float]:
+        """Compare one step's gradients (and ``loss``); returns each tensor's largest bound (for :class:`TrajectoryParity`)."""
+        self.checked += 1
+        rows = [compare_tensors(name, manual[name], reference[name], bounds[name]) for name in reference]
+        for row in rows:
+            if row.name not in self.worst or row.max_ratio > self.worst[row.name].max_ratio or math.isnan(row.max_ratio):
+                self.worst[row.name], self.worst_step[row.name] = row, step
+        bad = tuple(r for r in rows if not r.within)
+        if bad and self.first_bad_step is None:
+            self.first_bad_step, self.first_bad, self.first_bad_rows = step, tuple(r.name for r in bad), bad
+        return {name: float(b.max().item()) if b.numel() else 0.0 for name, b in bounds.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "holds": self.holds,
+            "checked_steps": self.checked,
+            "bitwise_steps": self.bitwise,
+            "first_bad_step": self.first_bad_step,
+            "first_bad": list(self.first_bad),
+            "worst": [
+                {
+                    "name": name,
+                    "step": self.worst_step[name],
+                    "ratio": finite_or_none(row.max_ratio),
+                    "index": list(row.worst_index),
+                    "manual": finite_or_none(row.worst_manual),
+                    "reference": finite_or_none(row.worst_reference),
+                    "bound": finite_or_none(row.worst_bound),
+                    "ulp": row.worst_ulp,
+                }
+                for name, row in self.worst.items()
+            ],
+        }
+
+
+@dataclass
+class TrajectoryParity:
+    """Per tensor: the largest free-run difference, the accumulated bound ``D_t``, the first step beyond it."""
+
+    u: float
+    lr: float
+    exact: bool = True  # bitwise equal at every step so far
+    max_diff: dict[str, float] = field(default_factory=dict)
+    allowed: dict[str, float] = field(default_factory=dict)  # D_t
+    last_bound: dict[str, float] = field(default_factory=dict)
+    first_outside_step: int | None = None
+    first_outside: str | None = None
+    max_loss_diff: float = 0.0
+
+    @property
+    def holds(self) -> bool:
+        return self.first_outside_step is None
+
+    def step(self, step: int, manual: dict[str, Tensor], autograd: dict[str, Tensor], loss_diff: float, bounds: dict[str, float] | None) -> None:
+        if bounds:
+            self.last_bound.update(bounds)
+        self.max_loss_diff = max(self.max_loss_diff, loss_diff) if not math.isnan(loss_diff) else math.nan
+        for name, p in manual.items():
+            q = autograd[name]
+            scale = float(q.abs().max().item()) if q.numel() else 0.0
+            allowed = self.allowed.get(name, 0.0) + 2 * self.u * scale + self.lr * self.last_bound.get(f"d{name}", 0.0)
+            self.allowed[name] = allowed
+            if self.exact and torch.equal(p, q):
+                diff = 0.0
+            else:
+                self.exact = False
+                diff = float((p - q).abs().max().item()) if p.numel() else 0.0
+            self.max_diff[name] = max(self.max_diff.get(name, 0.0), diff) if not math.isnan(diff) else math.nan
+            if (math.isnan(diff) or diff > allowed) and self.first_outside_step is None:
+                self.first_outside_step, self.first_outside = step, name
+
+    @property
+    def max_param_diff(self) -> float:
+        return max(self.max_diff.values(), default=0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "holds": self.holds,
+            "exact": self.exact,
+            "first_outside_step": self.first_outside_step,
+            "first_outside": self.first_outside,
+            "max_param_diff": finite_or_none(self.max_param_diff),
+            "max_loss_diff": finite_or_none(self.max_loss_diff),
+            "parameters": [
+                {"name": n, "max_diff": finite_or_none(d), "allowed_at_end": finite_or_none(self.allowed.get(n))}
+                for n, d in self.max_diff.items()
+            ],
+        }

@@ -1,0 +1,48 @@
+"""Detection rates of injected gradient bugs and false alarms on honest differences.
+
+For random networks (see ``manual_vs_autograd.mutations``) in float32 and float64: the share of each
+kind of mutation that this package's per-element verdict catches, and the share of honest variants
+it flags, beside ``torch.testing.assert_close`` with its default tolerances on the same cases.
+
+    python scripts/mutation_table.py [--cases 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+
+import torch
+
+from manual_vs_autograd.bounds import mlp_grad_bounds
+from manual_vs_autograd.mutations import assert_close_flags, honest_variants, make_case, mutants, package_flags
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=40, help="random networks per dtype (default: 40)")
+    args = parser.parse_args()
+    print(f"{'dtype':<8} {'case':<28} {'n':>5} {'package':>9} {'assert_close':>13}")
+    for dtype in (torch.float32, torch.float64):
+        n, ours, theirs = Counter(), Counter(), Counter()
+        for seed in range(args.cases):
+            case = make_case(seed, dtype)
+            for kind, grads in mutants(case):
+                key = ("caught", kind)
+                n[key] += 1
+                ours[key] += package_flags(grads, case.reference, case.bounds)
+                theirs[key] += assert_close_flags(grads, case.reference)
+            for kind, cand, ref, bound_dtype in honest_variants(case):
+                key = ("false alarm", kind)
+                bounds = case.bounds if bound_dtype == dtype else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=bound_dtype)
+                n[key] += 1
+                ours[key] += package_flags(cand, ref, bounds)
+                theirs[key] += assert_close_flags(cand, ref)
+        name = str(dtype).removeprefix("torch.")
+        for (what, kind), count in n.items():
+            label = f"{what}: {kind}"
+            print(f"{name:<8} {label:<28} {count:>5} {100 * ours[(what, kind)] / count:>8.1f}% {100 * theirs[(what, kind)] / count:>12.1f}%")
+
+
+if __name__ == "__main__":
+    main()
