@@ -93,9 +93,9 @@ def _g(n: int, u: float) -> float:
 
 
 def _activation_fn(name: str) -> Callable[[Tensor], Tensor]:
-    from . import layers  # the registry lives with the layers (contract A); looked up by name only
+    from .twin import TORCH_ACTIVATIONS  # the torch function of each registered name lives with the twin
 
-    return layers.ACTIVATIONS[name].torch_fn
+    return TORCH_ACTIVATIONS[name]
 
 
 def _activation(name: str, a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Tensor, Callable]:
