@@ -39,10 +39,11 @@ def _kind(mode: int) -> str:
         (stat.S_ISFIFO, "a FIFO (named pipe)"),
         (stat.S_ISSOCK, "a socket"),
         (stat.S_ISDIR, "a folder"),
+        (stat.S_ISREG, "a file"),
     ):
         if test(mode):
             return name
-    return "not a regular file"
+    return "neither a file nor a folder"
 
 
 def check_replaceable(path: Path, what: str) -> os.stat_result | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..atomic import atomic_path
 from ..bench import CONFIGS, run_bench
+from ..outputs import check_output_dir, check_output_file
 from ..plots.bench_chart import plot_bench
 from ..plots.common import save_figure
 
@@ -65,6 +66,8 @@ def format_table(result: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    for name in ("bench.json", "bench.png"):  # before the minutes of timing, not after
+        check_output_file(Path(check_output_dir(args.out, "--out")) / name, "--out file")
     progress = None if args.quiet else (lambda what: print(f"bench: {what} ...", file=sys.stderr, flush=True))
     result = run_bench(quick=args.quick, device=args.device, compile_autograd=args.compile, progress=progress)
     out = Path(args.out)
