@@ -85,10 +85,14 @@ def _check_folder_can_hold(folder: Path, what: str, path: str | os.PathLike) -> 
         except NotADirectoryError:
             raise InputError(f"{what} {_show(path)} lies below a file that is not a folder") from None
         except OSError as err:
-            raise InputError(f"{what} {_show(path)}: folder {_show(current)} cannot be examined ({err.strerror})") from None
+            raise InputError(
+                f"{what} {_show(path)}: folder {_show(current)} cannot be examined ({err.strerror})"
+            ) from None
         break
     if not stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{what} {_show(path)} lies below {_show(current)}, which is {_kind(st.st_mode)}, not a folder")
+        raise InputError(
+            f"{what} {_show(path)} lies below {_show(current)}, which is {_kind(st.st_mode)}, not a folder"
+        )
     if not os.access(current, os.W_OK | os.X_OK):
         raise InputError(f"{what} {_show(path)}: folder {_show(current)} is not writable")
 

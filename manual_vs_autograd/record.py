@@ -118,7 +118,10 @@ def record_from_result(result: Any) -> RunRecord:
     meta = {
         "format": FORMAT,
         "network": network,
-        "train": {**asdict(result.train), "steps_per_epoch": result.train.steps_per_epoch(result.data.x_train.shape[0])},
+        "train": {
+            **asdict(result.train),
+            "steps_per_epoch": result.train.steps_per_epoch(result.data.x_train.shape[0]),
+        },
         "spec": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(result.spec).items()},
         "init": result.init,
         "dtype": str(result.dtype).removeprefix("torch."),
@@ -130,8 +133,8 @@ def record_from_result(result: Any) -> RunRecord:
         "accuracy_autograd": result.accuracy_autograd,
         "summary": {k: v for k, v in result.to_json().items() if k in summary_keys},
     }
-    as_np = lambda t: t.detach().cpu().numpy()  # noqa: E731
-    stack = lambda ts: np.stack([as_np(t) for t in ts])  # noqa: E731
+    as_np = lambda t: t.detach().cpu().numpy()
+    stack = lambda ts: np.stack([as_np(t) for t in ts])
     return RunRecord(
         meta=to_strict(meta),
         losses={side: np.asarray(losses[side], dtype=np.float64) for side in SIDES},
@@ -203,7 +206,7 @@ def load_record(path: str | os.PathLike) -> RunRecord:
 
     A missing, truncated, foreign or inconsistent file is an :class:`InputError` with one line.
     """
-    fail = lambda why: InputError(one_line(f"run file {str(path)!r} {why}"))  # noqa: E731
+    fail = lambda why: InputError(one_line(f"run file {str(path)!r} {why}"))
     archive = open_archive(path)
     try:
         text, legacy = _meta_text(archive, fail)

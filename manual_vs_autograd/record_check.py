@@ -11,8 +11,9 @@ Limits (see the README, "When things go wrong"): at most :data:`MAX_ARRAY_BYTES`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,9 @@ def check_meta(meta: Any, fail: Callable[[str], InputError], *, legacy: bool) ->
     _need(meta, "spec", dict, fail)
     sizes = _need(network, "sizes", list, fail)
     if not 2 <= len(sizes) <= MAX_LAYERS + 1 or not all(_int(s, 1, 2**31) for s in sizes):
-        raise fail(f"declares layer sizes {one_line(summarise(sizes), 80)}; expected 2 to {MAX_LAYERS + 1} positive integers")
+        raise fail(
+            f"declares layer sizes {one_line(summarise(sizes), 80)}; expected 2 to {MAX_LAYERS + 1} positive integers"
+        )
     activation, loss = _need(network, "activation", str, fail), _need(network, "loss", str, fail)
     extra = {"norm": network["norm"]} if network.get("norm", "none") != "none" else {}
     try:
@@ -132,4 +135,6 @@ def check_entries(expected: dict[str, Entry], header: Callable[[str], Entry], na
             )
         total += want.nbytes
     if total > MAX_ARRAY_BYTES:
-        raise fail(f"declares {total / 2**30:.3g} GiB of arrays; records are limited to {MAX_ARRAY_BYTES / 2**30:.3g} GiB")
+        raise fail(
+            f"declares {total / 2**30:.3g} GiB of arrays; records are limited to {MAX_ARRAY_BYTES / 2**30:.3g} GiB"
+        )

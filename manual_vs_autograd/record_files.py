@@ -23,16 +23,17 @@ import math
 import os
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import numpy as np
 import numpy.lib.format as npy
 
 from .errors import InputError, one_line
 
-__all__ = ["Archive", "MAX_FILE_BYTES", "MAX_HEADER_BYTES", "open_archive"]
+__all__ = ["MAX_FILE_BYTES", "MAX_HEADER_BYTES", "Archive", "open_archive"]
 
 MAX_HEADER_BYTES = 16 * 2**20
 """The largest header (safetensors' JSON header, or the JSON metadata of an .npz) accepted: 16 MiB."""
@@ -151,7 +152,7 @@ def _open_safetensors(path: Path, handle: BinaryIO, start: bytes, size: int) -> 
 def _npy_header(stream: BinaryIO) -> Entry:
     version = npy.read_magic(stream)
     reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-    shape, fortran, dtype = reader(stream, max_header_size=_NPY_HEADER_LIMIT)
+    shape, _fortran, dtype = reader(stream, max_header_size=_NPY_HEADER_LIMIT)
     return Entry(np.dtype(dtype), tuple(int(s) for s in shape))
 
 

@@ -17,10 +17,9 @@ from manual_vs_autograd.jsonsafe import dumps, to_strict
 def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, exc):
     target = tmp_path / "out.txt"
     target.write_text("old")
-    with pytest.raises(exc):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise exc()
+    with pytest.raises(exc), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise exc()
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
 
@@ -44,10 +43,13 @@ def test_links_fifos_and_devices_are_never_replaced(tmp_path):
     (tmp_path / "real").write_text("keep")
     os.symlink(tmp_path / "real", tmp_path / "link")
     os.mkfifo(tmp_path / "fifo")
-    for path, message in ((tmp_path / "link", "symbolic link"), (tmp_path / "fifo", "FIFO"), ("/dev/null", "character device")):
-        with pytest.raises(InputError, match=message):
-            with atomic_path(path) as tmp:
-                tmp.write_text("x")
+    for path, message in (
+        (tmp_path / "link", "symbolic link"),
+        (tmp_path / "fifo", "FIFO"),
+        ("/dev/null", "character device"),
+    ):
+        with pytest.raises(InputError, match=message), atomic_path(path) as tmp:
+            tmp.write_text("x")
     assert os.path.islink(tmp_path / "link") and (tmp_path / "real").read_text() == "keep"
     assert stat.S_ISFIFO((tmp_path / "fifo").lstat().st_mode) and os.path.exists("/dev/null")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link", "real"]

@@ -203,10 +203,14 @@ def _child(args: list[str], **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", CHILD, *args], env=env, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-@pytest.mark.parametrize("signum,status,word", [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted")])
+@pytest.mark.parametrize(
+    "signum,status,word", [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted")]
+)
 def test_a_signal_during_training_keeps_the_record(tmp_path, signum, status, word):
     run = tmp_path / "run.safetensors"
-    child = _child(["compare", "--quiet", "--hidden", "32", "--epochs", "1000000", "--save", str(run)], stdout=subprocess.DEVNULL)
+    child = _child(
+        ["compare", "--quiet", "--hidden", "32", "--epochs", "1000000", "--save", str(run)], stdout=subprocess.DEVNULL
+    )
     with child:
         try:
             assert child.stderr.readline().strip() == "TRAINING"  # printed at the start of step 3

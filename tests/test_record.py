@@ -126,7 +126,9 @@ def test_saving_leaves_no_temporary_files_and_keeps_the_mode(result, tmp_path):
 
 
 def test_the_metadata_is_strict_json_even_after_divergence(tmp_path):
-    diverged = run_compare(CompareSpec(loss="ce", hidden=(8, 8), activation="relu", lr=1e6, epochs=50, dtype="float32", device="cpu"))
+    diverged = run_compare(
+        CompareSpec(loss="ce", hidden=(8, 8), activation="relu", lr=1e6, epochs=50, dtype="float32", device="cpu")
+    )
     assert diverged.trajectories.stopped is not None
     path = tmp_path / "div.safetensors"
     save_record(record_from_result(diverged), path)

@@ -35,7 +35,9 @@ def arrays_of(record) -> dict[str, np.ndarray]:
 
 def write(path, meta, arrays) -> None:
     text = meta if isinstance(meta, str) else json.dumps(meta)
-    save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(path), metadata={"format": FORMAT, "meta": text})
+    save_file(
+        {k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(path), metadata={"format": FORMAT, "meta": text}
+    )
 
 
 def refused(path, match: str) -> str:
