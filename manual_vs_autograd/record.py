@@ -82,8 +82,12 @@ class RunRecord:
         return int(self.meta["train"]["steps_per_epoch"])
 
     def params_at(self, step: int, side: str = "manual") -> dict[str, torch.Tensor]:
-        """The parameters after ``step`` steps (0: the start), as float64 tensors; the step must be recorded."""
-        rows = np.flatnonzero(self.param_steps == step)
+        """The parameters after ``step`` steps (0: the start), as float64 tensors; the step must be recorded.
+
+        A negative ``step`` counts recorded rows from the end, as in Python: ``-1`` is the last one kept.
+        """
+        n_rec = len(self.param_steps)
+        rows = [n_rec + step] if -n_rec <= step < 0 else np.flatnonzero(self.param_steps == step)
         if not self.params[side] or not len(rows):
             kept = f"{len(self.param_steps)} recorded steps" if self.params[side] else "no parameters"
             raise InputError(f"the parameters after step {step} are not in this record ({kept})")

@@ -95,6 +95,7 @@ def test_a_thinned_record_round_trips_and_names_missing_steps(result, tmp_path):
     assert loaded.steps == 16 and set(loaded.params["manual"]) == {"W1", "b1"}
     np.testing.assert_array_equal(loaded.loss_steps, [4, 8, 12, 16])
     np.testing.assert_array_equal(loaded.params_at(8)["W1"].numpy(), full.params["manual"]["W1"][8])
+    np.testing.assert_array_equal(loaded.params_at(-1)["b1"].numpy(), full.params["manual"]["b1"][16])  # the last row
     with pytest.raises(InputError, match="parameters after step 5 are not in this record"):
         loaded.params_at(5)
 
