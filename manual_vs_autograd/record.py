@@ -218,7 +218,7 @@ def load_record(path: str | os.PathLike) -> RunRecord:
             raise fail(f"has {len(text)} characters of metadata; the limit is {MAX_META_BYTES}")
         try:
             meta = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # not JSON, or a number too long to parse
             raise fail("has run metadata that is not JSON") from None
         if legacy and (not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT):
             found = meta.get("format") if isinstance(meta, dict) else None

@@ -64,7 +64,7 @@ def check_meta(meta: Any, fail: Callable[[str], InputError], *, legacy: bool) ->
         raise fail(f"has metadata of type {type(meta).__name__}; expected a JSON object")
     network = _need(meta, "network", dict, fail)
     train = _need(meta, "train", dict, fail)
-    _need(meta, "spec", dict, fail)
+    _need(meta, "spec", dict, fail)  # the data's settings, which the pictures name
     sizes = _need(network, "sizes", list, fail)
     if not 2 <= len(sizes) <= MAX_LAYERS + 1 or not all(_int(s, 1, 2**31) for s in sizes):
         raise fail(
@@ -82,6 +82,19 @@ def check_meta(meta: Any, fail: Callable[[str], InputError], *, legacy: bool) ->
     spe = train.get("steps_per_epoch")
     if not _int(spe, 1, MAX_STEPS):
         raise fail(f"has steps_per_epoch {one_line(repr(spe), 40)}; expected a positive integer")
+    lr = _need(train, "lr", (int, float), fail)
+    if not 0 < lr < float("inf"):
+        raise fail(f"has learning rate {lr!r}; expected a positive finite number")
+    if "batch_size" not in train:
+        raise fail("lacks the metadata field 'train.batch_size'")
+    batch = train["batch_size"]
+    if batch is not None and not _int(batch, 1, 2**62):
+        raise fail(f"has batch_size {one_line(repr(batch), 40)}; expected a positive integer or null")
+    spec = meta["spec"]
+    for key in ("n_samples", "centers", "seed"):
+        if not _int(spec.get(key), 0, 2**64):
+            raise fail(f"has spec field {key!r} = {one_line(repr(spec.get(key)), 40)}; expected an integer >= 0")
+    _need(meta, "device", str, fail)
     steps = _need(meta, "steps", int, fail)
     if not 0 <= steps <= MAX_STEPS:
         raise fail(f"declares {steps} steps; expected 0 to {MAX_STEPS}")

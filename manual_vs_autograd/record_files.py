@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -75,18 +76,23 @@ def _fail(path: Path, why: str) -> InputError:
 def open_archive(path: str | os.PathLike) -> Archive:
     """Open ``path`` as a safetensors or .npz record (recognised by content, not by name)."""
     path = Path(path)
-    try:
-        handle = open(path, "rb")
+    try:  # non-blocking, so that a FIFO given as the record cannot hang us before the check below
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise _fail(path, "does not exist") from None
     except IsADirectoryError:
         raise _fail(path, "is a folder; expected a run record file") from None
     except OSError as err:
         raise _fail(path, f"cannot be opened ({err.strerror})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise _fail(path, "is a folder; expected a run record file")
+        raise _fail(path, "is not a regular file (a device, FIFO or socket); expected a run record file")
+    handle = os.fdopen(fd, "rb")
     try:
-        size = os.fstat(handle.fileno()).st_size
-        if not os.path.isfile(path):
-            raise _fail(path, "is not a regular file")
+        size = st.st_size
         if size > MAX_FILE_BYTES:
             raise _fail(path, f"is {size / 2**30:.3g} GiB; records are limited to {MAX_FILE_BYTES / 2**30:.3g} GiB")
         start = handle.read(8)
@@ -107,7 +113,7 @@ def _open_safetensors(path: Path, handle: BinaryIO, start: bytes, size: int) -> 
         raise _fail(path, f"{bad}: its header claims {n} bytes in a file of {size}")
     try:
         header = json.loads(handle.read(n))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or a number too long to parse
         raise _fail(path, f"{bad}: its header is not JSON") from None
     if not isinstance(header, dict):
         raise _fail(path, f"{bad}: its header is a {type(header).__name__}, not an object")

@@ -6,6 +6,7 @@ The hostile files are built here, in the test, from a real record (nothing binar
 from __future__ import annotations
 
 import json
+import os
 import struct
 import zipfile
 
@@ -64,6 +65,10 @@ def refused(path, match: str) -> str:
         (lambda m: {**m, "network": {**m["network"], "loss": "hinge"}}, "cannot be built .unknown loss 'hinge'"),
         (lambda m: {**m, "dtype": "float16"}, "has dtype 'float16'"),
         (lambda m: {**m, "steps": -1}, "declares -1 steps"),
+        (lambda m: {**m, "train": {**m["train"], "lr": "fast"}}, "'lr' = 'fast'; expected int or float"),
+        (lambda m: {**m, "train": {**m["train"], "batch_size": 0}}, "batch_size 0"),
+        (lambda m: {**m, "spec": {**m["spec"], "centers": None}}, "spec field 'centers' = None"),
+        (lambda m: {k: v for k, v in m.items() if k != "device"}, "lacks the metadata field 'device'"),
         (lambda m: {**m, "steps": 2.5}, "'steps' = 2.5; expected int"),
         (lambda m: {**m, "record": {"what": ["W7"]}}, "records \\['W7'\\]"),
     ],
@@ -154,6 +159,10 @@ def test_a_truncated_record_is_refused(record, tmp_path):
     (tmp_path / "empty").write_bytes(b"")
     refused(tmp_path / "empty", "neither safetensors nor .npz.: only 0 bytes")
     refused(tmp_path, "is a folder")
+    os.mkfifo(tmp_path / "fifo")
+    refused(tmp_path / "fifo", "is not a regular file")  # and does not wait for a writer
+    write(tmp_path / "long", '{"steps": ' + "9" * 5000 + "}", arrays_of(record))
+    refused(tmp_path / "long", "metadata that is not JSON")
     refused(tmp_path / "nope", "does not exist")
 
 
