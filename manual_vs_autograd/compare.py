@@ -16,7 +16,6 @@ from .manual import labels_from_output, predict
 from .parity import GradientReport, ParamParity, compare_gradients
 from .preflight import check_fits, estimate
 from .recorder import RecordPolicy
-from .streaming import finite_or_none
 from .trainer import TrainConfig, Trajectories, batches, train_side_by_side
 from .twin import TwinMLP
 
@@ -95,7 +94,8 @@ class CompareResult:
         return diagnose(self.trajectories)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``mva compare --json`` object."""
+        """The ``mva compare --json`` object; print it with :func:`manual_vs_autograd.jsonsafe.dumps`, which
+        writes non-finite numbers (a diverged run's) as ``null`` and names them under ``non_finite``."""
         traj = self.trajectories
         return {
             "parity": self.parity,
@@ -121,9 +121,9 @@ class CompareResult:
             "record": traj.record.policy,
             "parameters": [_row_json(p) for p in self.gradients.params],
             "first_loss": {"manual": self.gradients.loss_manual, "autograd": self.gradients.loss_autograd},
-            "max_loss_diff": finite_or_none(traj.max_loss_diff),
-            "max_param_diff": finite_or_none(traj.max_param_diff),
-            "final_loss": {"manual": finite_or_none(traj.final_loss[0]), "autograd": finite_or_none(traj.final_loss[1])},
+            "max_loss_diff": traj.max_loss_diff,
+            "max_param_diff": traj.max_param_diff,
+            "final_loss": {"manual": traj.final_loss[0], "autograd": traj.final_loss[1]},
             "accuracy": self.accuracy,
             "accuracy_autograd": self.accuracy_autograd,
         }
@@ -131,7 +131,7 @@ class CompareResult:
 
 def _row_json(row: ParamParity) -> dict[str, Any]:
     out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(row).items()}
-    return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in out.items()}
+    return out
 
 
 def diagnose(traj: Trajectories) -> str:

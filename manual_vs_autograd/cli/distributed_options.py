@@ -14,7 +14,7 @@ one process of the run, meets the others through ``env://``, and rank 0 alone pr
 from __future__ import annotations
 
 import argparse
-import json
+
 import os
 import sys
 from collections.abc import Sequence
@@ -24,6 +24,7 @@ from ..distributed.report import build_result, format_report
 from ..distributed.spec import DistributedSpec, plan
 from ..distributed.worker import RendezvousError, run_rank
 from ..errors import InputError
+from ..jsonsafe import dumps
 from .options import int_list, positive_float, positive_int
 
 __all__ = ["add_arguments", "main", "run", "spec_from_args"]
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     except DistributedFailure as err:
         print(f"mva: error: {err}", file=sys.stderr)
         return 2
-    print(json.dumps(result.to_json(), indent=2) if args.json else format_report(result))
+    print(dumps(result.to_json(), indent=2) if args.json else format_report(result))
     if result.stopped:
         print(f"mva: the run stopped early: {result.stopped}", file=sys.stderr)
     return 0 if result.parity else 1
@@ -102,7 +103,7 @@ def _torchrun_rank(args: argparse.Namespace) -> int:
     if raw is None:  # every rank but 0
         return 0
     result = build_result(p, raw)
-    print(json.dumps(result.to_json(), indent=2) if args.json else format_report(result))
+    print(dumps(result.to_json(), indent=2) if args.json else format_report(result))
     return 0 if result.parity else 1
 
 
