@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -43,7 +43,9 @@ def checked_steps_for(plain_s: float, budget_s: float) -> int:
     return int(min(MAX_STEPS, max(MIN_STEPS, budget_s / 3 / plain_s)))
 
 
-def _run(config: MLPConfig, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> None:
+def _run(
+    config: MLPConfig, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, lr: float, steps: int
+) -> None:
     from .trainer import TrainConfig, train_side_by_side
 
     train_side_by_side(config, params, x, y, TrainConfig(epochs=steps, lr=lr))  # full batch: one step per epoch

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-import manual_vs_autograd.bench_checked as bench_checked
+from manual_vs_autograd import bench_checked
 from manual_vs_autograd.bench import _alternate, run_bench, scalar_summary, summarise
 from manual_vs_autograd.bench_checked import CheckedCost, checked_cost
 from manual_vs_autograd.bench_memory import peak_bytes, replay_peak
@@ -114,7 +114,9 @@ def test_summarise_from_controlled_medians():
     from manual_vs_autograd.bench import _matmul_flops
 
     assert _matmul_flops(config, 750) == 21_000
-    checked = CheckedCost(seconds=0.009, steps=100, short_steps=5, long_steps=50, short_peak_bytes=4000, long_peak_bytes=10000)
+    checked = CheckedCost(
+        seconds=0.009, steps=100, short_steps=5, long_steps=50, short_peak_bytes=4000, long_peak_bytes=10000
+    )
     r = summarise(
         "t", "cpu", torch.float64, 750, 21_000, {"manual": 0.002, "autograd": 0.004, "matmul": 0.0005},
         {"manual": 3000, "autograd": 4000}, checked=checked,
@@ -124,8 +126,18 @@ def test_summarise_from_controlled_medians():
     assert r.checked_overhead == pytest.approx(1.5)  # 0.009 / (0.002 + 0.004)
     assert r.checked_memory_ratio == 2.5
     assert r.compiled_s is None and "not run" in r.compiled_note
-    with_compiled = summarise("t", "cpu", torch.float32, 1, 1, {"manual": 1, "autograd": 2, "matmul": 1, "compiled": 3}, {"manual": 1, "autograd": 1})
-    assert with_compiled.compiled_s == 3 and with_compiled.compiled_note == "" and with_compiled.checked_overhead is None
+    with_compiled = summarise(
+        "t",
+        "cpu",
+        torch.float32,
+        1,
+        1,
+        {"manual": 1, "autograd": 2, "matmul": 1, "compiled": 3},
+        {"manual": 1, "autograd": 1},
+    )
+    assert (
+        with_compiled.compiled_s == 3 and with_compiled.compiled_note == "" and with_compiled.checked_overhead is None
+    )
 
 
 def test_scalar_summary():
@@ -214,7 +226,9 @@ def test_chart_keeps_numbers_and_bars_clear_of_the_line_and_legend():
             inside_a_bar = any(b.x0 <= box.x0 and box.x1 <= b.x1 and b.y0 <= box.y0 and box.y1 <= b.y1 for b in bars)
             crossed = box.x0 < line_x < box.x1
             # a number is either clear of the dashed line, or written inside a bar drawn over the line
-            assert not crossed or (inside_a_bar and line.get_zorder() < min(p.get_zorder() for p in ax.patches)), text.get_text()
+            assert not crossed or (inside_a_bar and line.get_zorder() < min(p.get_zorder() for p in ax.patches)), (
+                text.get_text()
+            )
         assert not any(legend_box.overlaps(b) for b in bars)
 
 

@@ -32,10 +32,19 @@ def _bars(ax: Axes, y: np.ndarray, values: list[float], color: str, text_color: 
         if np.isnan(value):
             ax.text(0.02 * right, yi, "not measured", va="center", fontsize=8, color="0.35", zorder=3)
         elif value > 0.22 * right:  # room inside the bar for the number
-            ax.text(value - 0.01 * right, yi, f"{value:.2f}", va="center", ha="right", fontsize=9, color=text_color, zorder=3)
+            ax.text(
+                value - 0.01 * right,
+                yi,
+                f"{value:.2f}",
+                va="center",
+                ha="right",
+                fontsize=9,
+                color=text_color,
+                zorder=3,
+            )
         else:
             ax.text(value + 0.01 * right, yi, f"{value:.2f}", va="center", ha="left", fontsize=9, zorder=3,
-                    bbox=dict(facecolor="white", edgecolor="none", pad=1))  # fmt: skip
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # fmt: skip
 
 
 def _panel(ax: Axes, right: float, title: str, xlabel: str) -> None:
@@ -73,7 +82,9 @@ def plot_bench(result: dict) -> Figure:
     mem = [_ratio(c["manual_peak_bytes"], c["autograd_peak_bytes"]) for c in configs]
     right = _right(mem)
     _bars(memory, y, mem, DARK, "white", "manual / autograd", right)
-    _panel(memory, right, "Memory: peak bytes allocated in a step", "peak memory ratio, manual / autograd (≤ 1: no more)")
+    _panel(
+        memory, right, "Memory: peak bytes allocated in a step", "peak memory ratio, manual / autograd (≤ 1: no more)"
+    )
 
     if checked:
         cost = axes[2]
@@ -88,7 +99,9 @@ def plot_bench(result: dict) -> Figure:
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
-    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False)
+    fig.legend(
+        list(handles.values()), list(handles), loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False
+    )
     machine = result["machine"]
     fig.suptitle(
         f"Manual backprop against autograd — {machine['cpu']}, {machine['cpu_threads']} threads, torch {machine['torch']}"
