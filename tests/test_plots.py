@@ -204,6 +204,11 @@ def test_regions_grid(lecture_record):
         assert len(ax.get_xticks()) >= 3 and len(ax.get_yticks()) >= 3
     # no empty slot: every axes but the colour bars is a neuron panel
     assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) == 3
+    # the title fits the figure as laid out (a GIF frame is not cropped to its content)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = fig._suptitle.get_window_extent(canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width
 
 
 def test_region_dots_stand_out_from_the_background(lecture_record):

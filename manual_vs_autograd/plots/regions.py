@@ -131,7 +131,7 @@ def _draw(fig: Figure, rows: list[list[Axes]], record: RunRecord, row: int, reso
     capped = f" (the first {MAX_NEURONS} neurons of each layer of up to {widest})" if widest > MAX_NEURONS else ""
     fig.suptitle(
         f"What each neuron computes, epoch {param_steps(record)[row] / record.steps_per_epoch:g}{capped}\n"
-        "shade: the neuron's activation over the input plane (dashed: the middle of its range); "
+        "shade: the neuron's activation over the input plane (dashed: the middle of its range)\n"
         "dots: training points by class",
         fontsize=10,
     )
