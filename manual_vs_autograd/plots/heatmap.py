@@ -177,6 +177,7 @@ def save_heatmap_gif(
     """About ``frames`` heat maps evenly spaced over the run, from the start to the end, as a GIF."""
     rows = frame_rows(record, frames)
     fig = plot_heatmap(record, 0)
+    fig.set_dpi(dpi)  # lay out at the resolution the frames are written at: text fits at small sizes too
     fig.draw_without_rendering()  # lay the figure out once (tick labels included) ...
     fig.set_layout_engine("none")  # ... and freeze it: frames only change values
     vmax = _vmax(record)

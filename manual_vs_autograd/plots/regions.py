@@ -174,6 +174,7 @@ def save_regions_gif(
     require_params(record, "decision regions")
     rows_shown = frame_rows(record, frames, spacing="log")
     fig, rows = _regions_figure(record, 0, resolution)
+    fig.set_dpi(dpi)  # lay out at the resolution the frames are written at: text fits at small sizes too
     fig.draw_without_rendering()
     fig.set_layout_engine("none")  # freeze the layout: frames only change the contours
     animation = FuncAnimation(
