@@ -212,7 +212,7 @@ def test_chart_bars_are_the_given_ratios():
 def test_chart_keeps_numbers_and_bars_clear_of_the_line_and_legend():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = plot_bench(_result([0.5, 0.97, 1.02], [1.0, 0.99, 0.4], overheads=[1.01, 0.9, 16.0]))
+    fig = plot_bench(_result([0.5, 0.97, 1.02, 0.1], [1.0, 0.99, 0.4, 0.9], overheads=[1.01, 0.9, 6.0, 0.2]))
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     renderer = canvas.get_renderer()
