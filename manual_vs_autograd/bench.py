@@ -20,8 +20,8 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import torch
 
@@ -34,7 +34,7 @@ from .lecture.scalar_net import epoch_update, lecture_init
 from .manual import loss_and_grads, sgd_step
 from .twin import TwinMLP
 
-__all__ = ["BenchConfig", "BenchResult", "CONFIGS", "run_bench", "summarise"]
+__all__ = ["CONFIGS", "BenchConfig", "BenchResult", "run_bench", "scalar_summary", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def _sync(device: torch.device) -> None:
 
 
 def _alternate(
-    fns: list[Callable[[], object]],
+    fns: Sequence[Callable[[], object]],
     device: torch.device,
     budget_s: float,
     clock: Callable[[], float] = time.perf_counter,

@@ -13,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 
@@ -78,5 +79,5 @@ def checked_cost(
     _run(config, params, x, y, lr, 2)  # warm-up
     seconds = statistics.median(timed() for _ in range(repeats))
     short, long = memory_steps
-    peaks = [peak_bytes(lambda n=n: _run(config, params, x, y, lr, n), device, warm_up=False) for n in (short, long)]
+    peaks = [peak_bytes(partial(_run, config, params, x, y, lr, n), device, warm_up=False) for n in (short, long)]
     return CheckedCost(seconds, steps, short, long, peaks[0], peaks[1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -98,7 +100,7 @@ def plot_bench(result: dict) -> Figure:
         _bars(cost, y + BAR / 2, growth, COST_LIGHT, "black", "memory: peak of a long / a short checked run", right)
         _panel(cost, right, "What checking costs (side-by-side trainer)", "ratio (1: no cost)")
 
-    handles = {}
+    handles: dict[str, Any] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)

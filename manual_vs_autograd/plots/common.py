@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -57,12 +58,12 @@ DIFF_CAP = 1e200  # top of a difference axis: matplotlib's log ticks overflow ne
 NOT_FINITE = "#D55E00"  # steps whose value is NaN or infinite: vermillion crosses along the top
 
 
-def series_style(i: int) -> dict[str, str]:
+def series_style(i: int) -> dict[str, Any]:
     """Colour and line style of the ``i``-th line: distinct for 27 lines."""
     return {"color": PALETTE[i % len(PALETTE)], "linestyle": LINE_STYLES[(i // len(PALETTE)) % len(LINE_STYLES)]}
 
 
-def class_style(label: int) -> dict[str, str]:
+def class_style(label: int) -> dict[str, Any]:
     """Colour and marker of class ``label``, with a dark outline so the dot stands out on any background."""
     return {
         "color": CLASS_COLORS[label % len(CLASS_COLORS)],
@@ -141,13 +142,14 @@ def param_labels(config: MLPConfig) -> dict[tuple[str, tuple[int, ...]], str]:
 
 
 def flat_params(record: RunRecord, side: str) -> tuple[list[str], np.ndarray]:
-    """Labels and a (steps + 1, P) array of every scalar parameter of one side."""
+    """Labels and a (rows, P) array of every scalar parameter of one side (rows: the recorded steps)."""
     labels = param_labels(record.config)
     names, columns = [], []
     for where, label in labels.items():
         matrix, index = where
         names.append(label)
-        columns.append(record.params[side][matrix][(slice(None), *index)])
+        values = record.params[side][matrix]  # (rows, *shape)
+        columns.append(values.reshape(values.shape[0], -1)[:, int(np.ravel_multi_index(index, values.shape[1:]))])
     return names, np.stack(columns, axis=1)
 
 

@@ -33,7 +33,7 @@ ANNOTATE_MAX_CELLS = 24  # per row; beyond that the numbers would not be readabl
 CMAP = colormaps[DIVERGING_CMAP].with_extremes(bad="#d9d9d9")  # padding (and NaN) grey, not white like 0
 
 
-def _groups(record: RunRecord) -> list[list[str]]:
+def _groups(record: RunRecord) -> list[list[list[str]]]:
     """Per layer, output layer first: each neuron's cell labels ``[b_k, W[k, 0], W[k, 1], …]``."""
     config, labels = record.config, param_labels(record.config)
     rows = []
@@ -112,8 +112,8 @@ def _draw(fig: Figure, record: RunRecord, row: int, vmax: float):
     if ax is not None and ax.images:  # an animation frame: new values into the same artists
         ax.images[0].set_data(np.ma.masked_invalid(grid))
         for text, (r, c) in zip(ax.texts, cells):
-            text.set_text(f"{labels[r][c]}\n{_number(grid[r, c])}")
-            text.set_color(_text_color(grid[r, c], vmax))
+            text.set_text(f"{labels[r][c]}\n{_number(float(grid[r, c]))}")
+            text.set_color(_text_color(float(grid[r, c]), vmax))
         ax.set_title(title, fontsize=10)
         return ax.images[0]
     ax = fig.add_subplot()
@@ -125,8 +125,8 @@ def _draw(fig: Figure, record: RunRecord, row: int, vmax: float):
     )
     ax.set_xticks([])
     for r, c in cells:
-        ax.text(c, r, f"{labels[r][c]}\n{_number(grid[r, c])}", ha="center", va="center", fontsize=9,
-                color=_text_color(grid[r, c], vmax))  # fmt: skip
+        ax.text(c, r, f"{labels[r][c]}\n{_number(float(grid[r, c]))}", ha="center", va="center", fontsize=9,
+                color=_text_color(float(grid[r, c]), vmax))  # fmt: skip
     _separators(ax, record, grid.shape[1])
     ax.set_title(title, fontsize=10)
     return image

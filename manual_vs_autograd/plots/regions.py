@@ -145,7 +145,7 @@ def _regions_figure(record: RunRecord, row: int, resolution: int) -> tuple[Figur
     cols = max(widths)
     fig = Figure(figsize=(max(3.1 * cols + 1.6, 8.0), 3.0 * config.n_layers + 1.2), layout="constrained")
     rows = []
-    for subfig, width in zip(np.atleast_1d(fig.subfigures(config.n_layers, 1)), widths):  # one per layer
+    for subfig, width in zip(np.ravel(fig.subfigures(config.n_layers, 1, squeeze=False)), widths):  # one per layer
         grid = subfig.add_gridspec(1, 2 * cols)  # half-columns, so that a shorter row sits centred
         start = cols - width
         rows.append([subfig.add_subplot(grid[0, start + 2 * k : start + 2 * k + 2]) for k in range(width)])
