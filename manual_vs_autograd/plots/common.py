@@ -175,7 +175,7 @@ def difference_axis(ax: Axes, x: np.ndarray, diffs: np.ndarray, labels: list[str
     ax.text(0.99, EXACT_FLOOR * 4, "band: bitwise equal (|Δ| = 0)", transform=ax.get_yaxis_transform(), fontsize=8,
             color="#238b45", va="bottom", ha="right", zorder=5, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})  # fmt: skip
     for i, (column, label) in enumerate(zip(diffs.T, labels)):
-        shown = np.where(np.isfinite(column), np.clip(column, EXACT_FLOOR, top), np.nan)
+        shown = np.where(np.isfinite(column), np.clip(column, EXACT_FLOOR, top / 2), np.nan)
         ax.plot(x, shown, lw=1, label=label, **series_style(i))
     bad_steps = np.asarray(x)[~finite.all(axis=1)]
     if bad_steps.size:
@@ -184,7 +184,7 @@ def difference_axis(ax: Axes, x: np.ndarray, diffs: np.ndarray, labels: list[str
                 transform=ax.transAxes, fontsize=8, color=NOT_FINITE, va="top", ha="left",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})  # fmt: skip
     if nonzero.size and nonzero.max() > DIFF_CAP:
-        ax.text(0.99, 0.97, f"differences above {DIFF_CAP:g} drawn at the top", transform=ax.transAxes, fontsize=8,
+        ax.text(0.99, 0.97, f"differences above {DIFF_CAP:g} drawn just under the top", transform=ax.transAxes, fontsize=8,
                 va="top", ha="right", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})  # fmt: skip
     ax.set_ylabel(f"|manual − autograd|\n{what}")
     if not nonzero.size and not bad_steps.size:
