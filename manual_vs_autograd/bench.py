@@ -6,9 +6,11 @@ two steps alternate (so both see the same machine state) and the median is repor
 * the time of the same-shaped matrix products alone, run in the same process: the manual path's
   ``matmul_fraction`` is matmul time / manual step time, i.e. its achieved FLOP rate as a fraction
   of what those products reach on their own;
-* the peak memory a step allocates: ``torch.cuda.max_memory_allocated`` on CUDA; on the CPU the
-  torch profiler's memory accounting, its allocation and free events replayed in order (the peak
-  of the running total, over the step, above what was allocated before it);
+* the peak memory a step allocates above the state it starts from (parameters, data; no gradients
+  held), measured the same way on the CPU and CUDA (:mod:`manual_vs_autograd.bench_memory`);
+* ``checked_overhead``: a checked side-by-side step (the trainer, default recording) over a plain
+  manual step plus a plain autograd step, and the peak memory of a long checked run over a short one
+  (:mod:`manual_vs_autograd.bench_checked`);
 * optionally autograd under ``torch.compile`` (marked "compiled"), where it compiles;
 * the lecture's scalar loop against the vectorised manual path on the 2-2-1 network.
 """
@@ -17,14 +19,14 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterator
 
 import torch
 
+from .bench_checked import CheckedCost, checked_cost, checked_steps_for
+from .bench_memory import peak_bytes
 from .config import MLPConfig, init_params
 from .data import load_blobs, targets_for
 from .devices import resolve_device
@@ -32,7 +34,7 @@ from .lecture.scalar_net import epoch_update, lecture_init
 from .manual import loss_and_grads, sgd_step
 from .twin import TwinMLP
 
-__all__ = ["BenchConfig", "BenchResult", "CONFIGS", "run_bench"]
+__all__ = ["CONFIGS", "BenchConfig", "BenchResult", "run_bench", "scalar_summary", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ CONFIGS = (
     BenchConfig("deep 8x64", (64, *([64] * 8), 10), "tanh", "ce", 256, torch.float32, False),
 )
 
+MEMORY_STEPS = (5, 50)  # a short and a long checked run, for checked_memory_ratio
+QUICK_MEMORY_STEPS = (3, 15)
+
 
 @dataclass(frozen=True)
 class BenchResult:
@@ -74,6 +79,56 @@ class BenchResult:
     autograd_peak_bytes: int
     compiled_s: float | None  # autograd under torch.compile; None where not run or not compiled
     compiled_note: str  # "" or why there is no compiled number
+    checked_s: float | None  # one checked side-by-side step; None where not run
+    checked_overhead: float | None  # checked_s / (manual_s + autograd_s)
+    checked_steps: int | None  # steps per timed checked run
+    checked_short_steps: int | None
+    checked_long_steps: int | None
+    checked_short_peak_bytes: int | None
+    checked_long_peak_bytes: int | None
+    checked_memory_ratio: float | None  # long / short peak: 1 when memory does not grow with the run
+
+
+def summarise(
+    name: str,
+    device: str,
+    dtype: torch.dtype,
+    batch: int,
+    flops: int,
+    seconds: dict[str, float],
+    peaks: dict[str, int],
+    compiled_note: str = "not run (use --compile)",
+    checked: CheckedCost | None = None,
+) -> BenchResult:
+    """The result from measured medians ``seconds`` (``manual``, ``autograd``, ``matmul``, maybe ``compiled``)
+    and ``peaks`` (``manual``, ``autograd``); ``flops``: the matrix products' FLOPs per step."""
+    manual_s, autograd_s = seconds["manual"], seconds["autograd"]
+    return BenchResult(
+        name=name,
+        device=device,
+        dtype=str(dtype).removeprefix("torch."),
+        batch=batch,
+        manual_s=manual_s,
+        autograd_s=autograd_s,
+        ratio=manual_s / autograd_s,
+        matmul_s=seconds["matmul"],
+        matmul_fraction=seconds["matmul"] / manual_s,
+        manual_gflops=flops / manual_s / 1e9,
+        manual_peak_bytes=peaks["manual"],
+        autograd_peak_bytes=peaks["autograd"],
+        compiled_s=seconds.get("compiled"),
+        compiled_note="" if "compiled" in seconds else compiled_note,
+        checked_s=checked.seconds if checked else None,
+        checked_overhead=checked.seconds / (manual_s + autograd_s) if checked else None,
+        checked_steps=checked.steps if checked else None,
+        checked_short_steps=checked.short_steps if checked else None,
+        checked_long_steps=checked.long_steps if checked else None,
+        checked_short_peak_bytes=checked.short_peak_bytes if checked else None,
+        checked_long_peak_bytes=checked.long_peak_bytes if checked else None,
+        checked_memory_ratio=(
+            checked.long_peak_bytes / checked.short_peak_bytes if checked and checked.short_peak_bytes else None
+        ),
+    )
 
 
 def _sync(device: torch.device) -> None:
@@ -81,66 +136,26 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _time(fn: Callable[[], object], device: torch.device) -> float:
-    _sync(device)
-    start = time.perf_counter()
-    fn()
-    _sync(device)
-    return time.perf_counter() - start
-
-
-def _alternate(fns: list[Callable[[], object]], device: torch.device, budget_s: float) -> list[float]:
+def _alternate(
+    fns: Sequence[Callable[[], object]],
+    device: torch.device,
+    budget_s: float,
+    clock: Callable[[], float] = time.perf_counter,
+) -> list[float]:
     """Warm each up, then run them in turn until ``budget_s`` is spent (5 rounds at least); medians."""
     for fn in fns:
         for _ in range(3):
             fn()
     times: list[list[float]] = [[] for _ in fns]
-    start = time.perf_counter()
-    while len(times[0]) < 5 or (time.perf_counter() - start < budget_s and len(times[0]) < 2000):
+    start = clock()
+    while len(times[0]) < 5 or (clock() - start < budget_s and len(times[0]) < 2000):
         for i, fn in enumerate(fns):
-            times[i].append(_time(fn, device))
+            _sync(device)
+            begin = clock()
+            fn()
+            _sync(device)
+            times[i].append(clock() - begin)
     return [statistics.median(t) for t in times]
-
-
-def _peak_bytes(fn: Callable[[], object], device: torch.device) -> int:
-    """Peak bytes allocated during ``fn`` above what was allocated before it."""
-    if device.type == "cuda":
-        _sync(device)
-        base = torch.cuda.memory_allocated(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        fn()
-        _sync(device)
-        return int(torch.cuda.max_memory_allocated(device) - base)
-    from torch.profiler import ProfilerActivity, profile
-
-    with _native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    # Each op's own allocations count from its start, its own frees from its end (a parent frees
-    # after the children it called): an upper bound on the live bytes at every moment.
-    changes = []
-    for event in prof.events():
-        delta = event.cpu_memory_usage if event.name == "[memory]" else event.self_cpu_memory_usage
-        if delta:
-            changes.append((event.time_range.start if delta > 0 else event.time_range.end, delta))
-    running = peak = 0
-    for _, delta in sorted(changes):
-        running += delta
-        peak = max(peak, running)
-    return int(peak)
-
-
-@contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """Hide what the profiler's C++ side prints on file descriptor 2 while it runs (start/stop lines)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _data(cfg: BenchConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -177,7 +192,9 @@ def _matmul_flops(config: MLPConfig, batch: int) -> int:
     return flops
 
 
-def _bench_one(cfg: BenchConfig, device: torch.device, budget_s: float, compile_autograd: bool) -> BenchResult:
+def _bench_one(
+    cfg: BenchConfig, device: torch.device, budget_s: float, compile_autograd: bool, memory_steps: tuple[int, int] | None
+) -> BenchResult:
     config = MLPConfig(cfg.sizes, cfg.activation, cfg.loss)
     x, labels = _data(cfg, device)
     y = targets_for(labels, cfg.loss, cfg.dtype)
@@ -192,6 +209,9 @@ def _bench_one(cfg: BenchConfig, device: torch.device, budget_s: float, compile_
 
     twin = TwinMLP(config, params)
     optimizer = torch.optim.SGD(twin.parameters(), lr=lr)
+
+    def no_gradients() -> None:
+        optimizer.zero_grad(set_to_none=True)
 
     def autograd_step() -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -217,22 +237,17 @@ def _bench_one(cfg: BenchConfig, device: torch.device, budget_s: float, compile_
         except Exception as err:  # noqa: BLE001 - any compiler failure means "no compiled number"
             compiled_note = f"torch.compile failed: {type(err).__name__}: {str(err).splitlines()[0][:80]}"
     medians = _alternate(fns, device, budget_s)
-    manual_s, autograd_s, matmul_s = medians[:3]
-    return BenchResult(
-        name=cfg.name,
-        device=str(device),
-        dtype=str(cfg.dtype).removeprefix("torch."),
-        batch=cfg.batch,
-        manual_s=manual_s,
-        autograd_s=autograd_s,
-        ratio=manual_s / autograd_s,
-        matmul_s=matmul_s,
-        matmul_fraction=matmul_s / manual_s,
-        manual_gflops=_matmul_flops(config, cfg.batch) / manual_s / 1e9,
-        manual_peak_bytes=_peak_bytes(manual_step, device),
-        autograd_peak_bytes=_peak_bytes(autograd_step, device),
-        compiled_s=medians[3] if len(medians) > 3 else None,
-        compiled_note=compiled_note,
+    seconds = dict(zip(("manual", "autograd", "matmul", "compiled"), medians))
+    peaks = {
+        "manual": peak_bytes(manual_step, device),
+        "autograd": peak_bytes(autograd_step, device, before=no_gradients),
+    }
+    checked = None
+    if memory_steps is not None:
+        steps = checked_steps_for(seconds["manual"] + seconds["autograd"], budget_s)
+        checked = checked_cost(config, params, x, y, lr=lr, steps=steps, memory_steps=memory_steps)
+    return summarise(
+        cfg.name, str(device), cfg.dtype, cfg.batch, _matmul_flops(config, cfg.batch), seconds, peaks, compiled_note, checked
     )
 
 
@@ -244,7 +259,7 @@ def _scalar_vs_vectorised(epochs: int, device: torch.device) -> dict[str, float]
     start = time.perf_counter()
     for _ in range(epochs):
         net, _ = epoch_update(net, X, Y, 1.0)
-    scalar_eps = epochs / (time.perf_counter() - start)
+    scalar_s = (time.perf_counter() - start) / epochs
     config = MLPConfig()
     params = init_params(config, device=device)
     x, y = data.x_train.to(device), targets_for(data.y_train, "mse", torch.float64).to(device)
@@ -254,17 +269,27 @@ def _scalar_vs_vectorised(epochs: int, device: torch.device) -> dict[str, float]
         sgd_step(params, grads, 0.5)
 
     (vector_s,) = _alternate([step], device, 0.5)
-    return {"scalar_epochs_per_s": scalar_eps, "vectorised_epochs_per_s": 1 / vector_s}
+    return scalar_summary(scalar_s, vector_s)
+
+
+def scalar_summary(scalar_s: float, vector_s: float) -> dict[str, float]:
+    """Epochs per second of each from seconds per epoch, and how many times faster the vectorised path is."""
+    return {
+        "scalar_epochs_per_s": 1 / scalar_s,
+        "vectorised_epochs_per_s": 1 / vector_s,
+        "scalar_speedup": scalar_s / vector_s,
+    }
 
 
 def run_bench(
-    *, quick: bool = False, device: str = "auto", compile_autograd: bool = False,
+    *, quick: bool = False, device: str = "auto", compile_autograd: bool = False, checked: bool = True,
     names: tuple[str, ...] | None = None, progress: Callable[[str], None] | None = None,
 ) -> dict:  # fmt: skip
     """Run every configuration (or those in ``names``) on ``device`` (``auto``: CPU, and CUDA too when present).
 
     Returns the ``mva bench --json`` object: ``configs`` (a list of :class:`BenchResult` as dicts),
-    ``scalar`` and ``scalar_speedup``, and the machine it ran on.
+    ``scalar`` and ``scalar_speedup``, and the machine it ran on. ``checked``: also measure the checked
+    side-by-side step (``checked_*`` fields; None where not run).
     """
     devices = [torch.device("cpu")]
     if device == "auto" and torch.cuda.is_available():
@@ -272,6 +297,7 @@ def run_bench(
     elif device != "auto":
         devices = [resolve_device(device)]
     budget = 0.3 if quick else 2.0
+    memory_steps = (QUICK_MEMORY_STEPS if quick else MEMORY_STEPS) if checked else None
     configs = []
     for dev in devices:
         for cfg in CONFIGS:
@@ -279,7 +305,7 @@ def run_bench(
                 continue
             if progress:
                 progress(f"{cfg.name} on {dev}")
-            configs.append(asdict(_bench_one(cfg, dev, budget, compile_autograd)))
+            configs.append(asdict(_bench_one(cfg, dev, budget, compile_autograd, memory_steps)))
     if progress:
         progress("scalar loop against the vectorised manual path")
     scalar = _scalar_vs_vectorised(3 if quick else 20, torch.device("cpu"))
@@ -287,8 +313,8 @@ def run_bench(
         "machine": _machine(),
         "quick": quick,
         "configs": configs,
-        "scalar": scalar,
-        "scalar_speedup": scalar["vectorised_epochs_per_s"] / scalar["scalar_epochs_per_s"],
+        "scalar": {k: v for k, v in scalar.items() if k != "scalar_speedup"},
+        "scalar_speedup": scalar["scalar_speedup"],
     }
 
 

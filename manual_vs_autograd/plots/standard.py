@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from matplotlib.figure import Figure
 
 from ..errors import InputError
 from ..record import RunRecord
-from .common import save_figure
+from .common import require_params, save_figure
 from .heatmap import plot_heatmap, save_heatmap_gif
 from .regions import plot_regions, save_regions_gif
 from .scatter import plot_data, plot_predictions
@@ -34,8 +34,11 @@ def _w1_only(record: RunRecord, out: Path) -> Path:
 
     if record.config.sizes != (2, 2, 1) or record.config.loss != "mse":
         raise InputError("the w1-only picture is for the lecture's 2-2-1 MSE network")
+    require_params(record, "w1-only")
     start = LectureNet(**from_matrices(record.params_at(0), record.config))
-    history = fit_scalar(start, record.data["x_train"].tolist(), record.data["y_train"].tolist(), 500, 1.0, only_w1=True)
+    history = fit_scalar(
+        start, record.data["x_train"].tolist(), record.data["y_train"].tolist(), 500, 1.0, only_w1=True
+    )
     return save_figure(plot_w1_only(history, lr=1.0), out / "w1_only.png")
 
 
@@ -53,12 +56,18 @@ KINDS: dict[str, Callable[[RunRecord, Path], Path]] = {
 """Each picture kind and the function that writes it into a folder."""
 
 
+NEEDS_PARAMETERS = ("trajectories", "heatmap", "heatmap-gif", "regions", "regions-gif", "predictions", "w1-only")
+
+
 def applicable(record: RunRecord) -> list[str]:
-    """The kinds that make sense for this run (regions need 2-D inputs; w1-only the lecture's network)."""
+    """The kinds that make sense for this run (regions need 2-D inputs; w1-only the lecture's network;
+    all but the loss and the data need recorded parameters)."""
     kinds = list(KINDS)
-    if record.data["x_train"].shape[1] != 2:
+    if record.data["x_train"].ndim != 2 or record.data["x_train"].shape[1] != 2:
         kinds = [k for k in kinds if not k.startswith("regions")]
-    if record.config.sizes != (2, 2, 1) or record.config.loss != "mse":
+    if not all(record.params.get(side) for side in ("manual", "autograd")):
+        kinds = [k for k in kinds if k not in NEEDS_PARAMETERS]
+    if (record.config.sizes != (2, 2, 1) or record.config.loss != "mse") and "w1-only" in kinds:
         kinds.remove("w1-only")
     return kinds
 

@@ -1,0 +1,83 @@
+"""What checking costs: a side-by-side step against a plain manual step plus a plain autograd step.
+
+A checked step is a step of :func:`~manual_vs_autograd.trainer.train_side_by_side` with its default
+recording, called as a black box on one full batch: its time per step is the wall time of a whole run
+over the number of steps (start-up included, spread over the run), the median of a few runs. Its memory
+is the peak of a long run against a short one (:func:`~manual_vs_autograd.bench_memory.peak_bytes`,
+the same method as the plain steps): 1 when a run's memory does not grow with its length.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+
+from .bench_memory import peak_bytes
+from .config import MLPConfig
+
+__all__ = ["CheckedCost", "checked_cost", "checked_steps_for"]
+
+MIN_STEPS, MAX_STEPS = 10, 500  # per timed run: enough to spread the start-up, few enough for a full record
+
+
+@dataclass(frozen=True)
+class CheckedCost:
+    """Time per checked step and the peak memory of a short and a long checked run."""
+
+    seconds: float  # median over runs of (run time / steps)
+    steps: int  # steps per timed run
+    short_steps: int
+    long_steps: int
+    short_peak_bytes: int
+    long_peak_bytes: int
+
+
+def checked_steps_for(plain_s: float, budget_s: float) -> int:
+    """Steps per timed run: a third of ``budget_s`` at the plain pair's speed, within [MIN_STEPS, MAX_STEPS]."""
+    if plain_s <= 0:
+        return MAX_STEPS
+    return int(min(MAX_STEPS, max(MIN_STEPS, budget_s / 3 / plain_s)))
+
+
+def _run(
+    config: MLPConfig, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, lr: float, steps: int
+) -> None:
+    from .trainer import TrainConfig, train_side_by_side
+
+    train_side_by_side(config, params, x, y, TrainConfig(epochs=steps, lr=lr))  # full batch: one step per epoch
+
+
+def checked_cost(
+    config: MLPConfig,
+    params: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    lr: float,
+    steps: int,
+    memory_steps: tuple[int, int],
+    repeats: int = 3,
+    clock: Callable[[], float] = time.perf_counter,
+) -> CheckedCost:
+    """Time ``repeats`` checked runs of ``steps`` steps, and the peak memory of runs of ``memory_steps``."""
+    device = x.device
+
+    def timed() -> float:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = clock()
+        _run(config, params, x, y, lr, steps)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return (clock() - start) / steps
+
+    _run(config, params, x, y, lr, 2)  # warm-up
+    seconds = statistics.median(timed() for _ in range(repeats))
+    short, long = memory_steps
+    peaks = [peak_bytes(partial(_run, config, params, x, y, lr, n), device, warm_up=False) for n in (short, long)]
+    return CheckedCost(seconds, steps, short, long, peaks[0], peaks[1])
