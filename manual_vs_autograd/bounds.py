@@ -52,14 +52,20 @@ dominates (and ``n`` already over-counts when many do).
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
 
 from .config import MLPConfig
 
-__all__ = ["C_LAYER", "C_TWO_SIDES", "layer_grad_bounds", "mlp_grad_bounds", "unit_roundoff"]
+__all__ = [
+    "C_LAYER",
+    "C_TWO_SIDES",
+    "layer_grad_bounds",
+    "mlp_grad_bounds",
+    "unit_roundoff",
+]
 
 C_TWO_SIDES = 3.0
 """2 (two implementations, each within u·S of exact) × 1.5 (second-order terms while u·S/|v| ≤ 1/3)."""
@@ -88,7 +94,11 @@ def _g(n: int, u: float) -> float:
     """
     classical = n / (1 - n * u) if n * u < 1 else math.inf
     lam_sqrt_n_u = LAMBDA * math.sqrt(n) * u
-    probabilistic = math.expm1(lam_sqrt_n_u + n * u * u / (1 - u)) / u if lam_sqrt_n_u < 1 else math.inf
+    probabilistic = (
+        math.expm1(lam_sqrt_n_u + n * u * u / (1 - u)) / u
+        if lam_sqrt_n_u < 1
+        else math.inf
+    )
     return min(classical, probabilistic)
 
 
@@ -98,7 +108,9 @@ def _activation_fn(name: str) -> Callable[[Tensor], Tensor]:
     return TORCH_ACTIVATIONS[name]
 
 
-def _activation(name: str, a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Tensor, Callable]:
+def _activation(
+    name: str, a: Tensor, S_a: Tensor, u: float
+) -> tuple[Tensor, Tensor, Callable]:
     """``h = f(a)`` in float64, ``S(h)``, and the backward's ``(dh, S_dh) -> (da, S_da)``."""
     if name == "sigmoid":
         h = torch.sigmoid(a)
@@ -118,7 +130,10 @@ def _activation(name: str, a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Te
 
         def backward_unknown(dh: Tensor, S_dh: Tensor) -> tuple[Tensor, Tensor]:
             T = phi.abs().clamp_min(1.0)
-            return dh * phi, phi.abs() * S_dh + dh.abs() * d2.abs() * S_a + 3 * dh.abs() * T
+            return (
+                dh * phi,
+                phi.abs() * S_dh + dh.abs() * d2.abs() * S_a + 3 * dh.abs() * T,
+            )
 
         return h, S_h, backward_unknown
     S_h = phi.abs() * S_a + _FN_ULPS[name] * h.abs()
@@ -134,7 +149,9 @@ def _activation(name: str, a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Te
     return h, S_h, backward
 
 
-def _derivatives(fn: Callable[[Tensor], Tensor], a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def _derivatives(
+    fn: Callable[[Tensor], Tensor], a: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
     """``f(a)``, ``f'(a)``, ``f''(a)`` element-wise, by autograd in float64."""
     with torch.enable_grad(), torch.inference_mode(False):
         a = a.detach().clone().requires_grad_(True)
@@ -147,10 +164,11 @@ def _derivatives(fn: Callable[[Tensor], Tensor], a: Tensor) -> tuple[Tensor, Ten
     return h.detach(), d1.detach(), torch.zeros_like(a) if d2 is None else d2.detach()
 
 
-def _loss(loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _loss(
+    loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Loss value, ``S(L)``, ``∂L/∂y_hat`` and its ``S``, all float64."""
     M = y_hat.numel()
-    tiny = torch.finfo(torch.float64).tiny
     if loss == "mse":
         d = y_hat - y
         S_d = S_y + d.abs()
@@ -170,9 +188,9 @@ def _loss(loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float) -> tuple[T
         log_p, log_q = torch.log(p).clamp_min(-100), torch.log(1 - p).clamp_min(-100)
         terms = y * log_p + (1 - y) * log_q
         floor = torch.exp(torch.tensor(-100.0, dtype=p.dtype, device=p.device))
-        S_terms = y.abs() * (S_y / p.clamp_min(floor) + 4 * log_p.abs()) + (1 - y).abs() * (
-            (S_y + p.abs()) / (1 - p).clamp_min(floor) + 4 * log_q.abs()
-        )
+        S_terms = y.abs() * (S_y / p.clamp_min(floor) + 4 * log_p.abs()) + (
+            1 - y
+        ).abs() * ((S_y + p.abs()) / (1 - p).clamp_min(floor) + 4 * log_q.abs())
         L = -terms.mean()
         S_L = S_terms.sum() / M + _g(M + 2, u) * terms.abs().mean()
         return L, S_L, dy, S_dy
@@ -195,12 +213,17 @@ def _loss(loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float) -> tuple[T
         S_dy = (S_p + 2 * p + 2 * (p - onehot).abs()) / n
         picked = log_p.gather(1, y.view(-1, 1))
         L = -picked.sum() / n
-        S_L = S_lp.gather(1, y.view(-1, 1)).sum() / n + _g(n + 1, u) * picked.abs().sum() / n
+        S_L = (
+            S_lp.gather(1, y.view(-1, 1)).sum() / n
+            + _g(n + 1, u) * picked.abs().sum() / n
+        )
         return L, S_L, dy, S_dy
     raise ValueError(f"no error model for loss {loss!r}; known: mse, bce, ce")
 
 
-def mlp_magnitudes(config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float) -> dict[str, Tensor]:
+def mlp_magnitudes(
+    config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float
+) -> dict[str, Tensor]:
     """``S`` for every gradient ``dW1, db1, ...`` and for ``loss``: see the module docstring."""
     f64 = torch.float64
     h = x.to(f64)
@@ -209,22 +232,31 @@ def mlp_magnitudes(config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y
     for layer in range(1, config.n_layers + 1):
         W, b = params[f"W{layer}"].to(f64), params[f"b{layer}"].to(f64)
         a = torch.addmm(b, h, W.t())
-        S_a = S_h @ W.abs().t() + _g(W.shape[1] + 1, u) * torch.addmm(b.abs(), h.abs(), W.abs().t())
+        S_a = S_h @ W.abs().t() + _g(W.shape[1] + 1, u) * torch.addmm(
+            b.abs(), h.abs(), W.abs().t()
+        )
         saved.append((h, S_h, W))
         h, S_h, backward = _activation(config.layer_activation(layer), a, S_a, u)
         backwards.append(backward)
     yt = y if config.loss == "ce" else y.to(f64)
-    L, S_L, dh, S_dh = _loss(config.loss, h, S_h, yt, u)
+    _, S_L, dh, S_dh = _loss(config.loss, h, S_h, yt, u)
     out: dict[str, Tensor] = {"loss": S_L}
     n = x.shape[0]
     for layer in range(config.n_layers, 0, -1):
         da, S_da = backwards[layer - 1](dh, S_dh)
         h_prev, S_prev, W = saved[layer - 1]
-        out[f"dW{layer}"] = S_da.t() @ h_prev.abs() + da.abs().t() @ S_prev + _g(n, u) * (da.abs().t() @ h_prev.abs())
+        out[f"dW{layer}"] = (
+            S_da.t() @ h_prev.abs()
+            + da.abs().t() @ S_prev
+            + _g(n, u) * (da.abs().t() @ h_prev.abs())
+        )
         out[f"db{layer}"] = S_da.sum(0) + _g(n, u) * da.abs().sum(0)
         if layer > 1:
             dh, S_dh = da @ W, S_da @ W.abs() + _g(W.shape[0], u) * (da.abs() @ W.abs())
-    return {**{f"d{name}": out[f"d{name}"] for name in config.param_shapes()}, "loss": out["loss"]}
+    return {
+        **{f"d{name}": out[f"d{name}"] for name in config.param_shapes()},
+        "loss": out["loss"],
+    }
 
 
 def mlp_grad_bounds(
@@ -281,7 +313,9 @@ def layer_grad_bounds(
 
     def grads(xs: list[Tensor], d: Tensor) -> list[Tensor | None]:
         with torch.enable_grad(), torch.inference_mode(False):
-            leaves = [t.clone().requires_grad_(w) if w else t for t, w in zip(xs, wanted)]
+            leaves = [
+                t.clone().requires_grad_(w) if w else t for t, w in zip(xs, wanted)
+            ]
             out = reference_fn(*leaves)
             targets = [t for t, w in zip(leaves, wanted) if w]
             got = torch.autograd.grad(out, targets, d, allow_unused=True)
@@ -289,7 +323,9 @@ def layer_grad_bounds(
         result: list[Tensor | None] = []
         for t, w in zip(xs, wanted):
             g = next(it) if w else None
-            result.append(None if not w else (torch.zeros_like(t) if g is None else g.detach()))
+            result.append(
+                None if not w else (torch.zeros_like(t) if g is None else g.detach())
+            )
         return result
 
     g0 = grads(base, d64)
@@ -299,10 +335,19 @@ def layer_grad_bounds(
     R = [torch.zeros_like(g) if g is not None else None for g in g0]
 
     def signs(t: Tensor) -> Tensor:
-        return (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1).to(torch.float64).to(t.device)
+        return (
+            (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1)
+            .to(torch.float64)
+            .to(t.device)
+        )
 
     for _ in range(samples):
         xs = [t * (1 + eps * signs(t)) if f else t for t, f in zip(base, floats)]
         gp = grads(xs, d64 * (1 + eps * signs(d64)))
-        R = [None if r is None else torch.maximum(r, (p - g).abs() / eps) for r, p, g in zip(R, gp, g0)]
-    return tuple(None if g is None else c * u * (n * r + g.abs()) for g, r in zip(g0, R))
+        R = [
+            None if r is None else torch.maximum(r, (p - g).abs() / eps)
+            for r, p, g in zip(R, gp, g0)
+        ]
+    return tuple(
+        None if g is None else c * u * (n * r + g.abs()) for g, r in zip(g0, R)
+    )

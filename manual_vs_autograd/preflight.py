@@ -45,17 +45,28 @@ def _gib(n: float) -> str:
 
 
 def estimate(
-    sizes: tuple[int, ...], n_samples: int, batch_size: int | None, dtype_bytes: int, steps: int, policy: RecordPolicy
+    sizes: tuple[int, ...],
+    n_samples: int,
+    batch_size: int | None,
+    dtype_bytes: int,
+    steps: int,
+    policy: RecordPolicy,
 ) -> MemoryEstimate:
     """The memory a side-by-side run of a ``sizes`` network on ``n_samples`` points will need, in bytes."""
     b = dtype_bytes
     P = sum(sizes[i] * sizes[i + 1] + sizes[i + 1] for i in range(len(sizes) - 1))
     n_train = max(1, (3 * n_samples) // 4)
     B = n_train if batch_size is None else min(batch_size, n_train)
-    param_bytes = {f"p{i}": (sizes[i] * sizes[i + 1] + sizes[i + 1]) * b for i in range(len(sizes) - 1)}
+    param_bytes = {
+        f"p{i}": (sizes[i] * sizes[i + 1] + sizes[i + 1]) * b
+        for i in range(len(sizes) - 1)
+    }
     every, _, _ = policy.resolve(steps, param_bytes)
     kept = steps // every + 2
-    record = min(policy.bytes_per_step(param_bytes) * kept, max(policy.budget_bytes, policy.bytes_per_step(param_bytes) * 2))
+    record = min(
+        policy.bytes_per_step(param_bytes) * kept,
+        max(policy.budget_bytes, policy.bytes_per_step(param_bytes) * 2),
+    )
     if policy.every is not None:  # an explicit K is not capped by the budget
         record = policy.bytes_per_step(param_bytes) * kept
     return MemoryEstimate(
@@ -78,7 +89,13 @@ def available_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check_fits(est: MemoryEstimate, *, batch_size: int | None, n_samples: int, available: int | None = None) -> None:
+def check_fits(
+    est: MemoryEstimate,
+    *,
+    batch_size: int | None,
+    n_samples: int,
+    available: int | None = None,
+) -> None:
     """Raise a one-line :class:`InputError` naming the estimate and an option that would fit."""
     limit = FRACTION * (available_bytes() if available is None else available)
     if est.total <= limit:
@@ -87,7 +104,13 @@ def check_fits(est: MemoryEstimate, *, batch_size: int | None, n_samples: int, a
         f"parameters {_gib(est.parameters)}, activations {_gib(est.activations)}, data {_gib(est.data)}, "
         f"record {_gib(est.record)}"
     )
-    largest = max(("record", est.record), ("data", est.data), ("activations", est.activations), ("parameters", est.parameters), key=lambda kv: kv[1])[0]
+    largest = max(
+        ("record", est.record),
+        ("data", est.data),
+        ("activations", est.activations),
+        ("parameters", est.parameters),
+        key=lambda kv: kv[1],
+    )[0]
     per_sample = est.activations / max(batch_size or max(1, (3 * n_samples) // 4), 1)
     room = limit - est.parameters - est.record - est.data
     if largest == "record":

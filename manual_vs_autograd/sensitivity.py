@@ -41,17 +41,26 @@ class Sensitivity:
     twin: TwinMLP
     optimizer: torch.optim.Optimizer
     distance: list[float] = field(default_factory=list)  # d_t, t = 0, 1, ...
-    bound: list[float] = field(default_factory=list)  # D_t of the tensor where d_t/D_t is largest
+    bound: list[float] = field(
+        default_factory=list
+    )  # D_t of the tensor where d_t/D_t is largest
     horizon: int | None = None
     stopped_at: int | None = None
     reason: str | None = None
 
     @classmethod
-    def start(cls, config: MLPConfig, params: dict[str, Tensor], lr: float) -> "Sensitivity":
-        nudged = {n: torch.nextafter(p, torch.full_like(p, math.inf)) for n, p in params.items()}
+    def start(
+        cls, config: MLPConfig, params: dict[str, Tensor], lr: float
+    ) -> Sensitivity:
+        nudged = {
+            n: torch.nextafter(p, torch.full_like(p, math.inf))
+            for n, p in params.items()
+        }
         twin = TwinMLP(config, nudged)
         sens = cls(twin, torch.optim.SGD(twin.parameters(), lr=lr))
-        sens.distance.append(max(float((nudged[n] - p).abs().max().item()) for n, p in params.items()))
+        sens.distance.append(
+            max(float((nudged[n] - p).abs().max().item()) for n, p in params.items())
+        )
         sens.bound.append(0.0)
         return sens
 
@@ -59,15 +68,24 @@ class Sensitivity:
     def active(self) -> bool:
         return self.stopped_at is None
 
-    def step(self, step: int, xb: Tensor, yb: Tensor, autograd: dict[str, Tensor], allowed: dict[str, float]) -> None:
+    def step(
+        self,
+        step: int,
+        xb: Tensor,
+        yb: Tensor,
+        autograd: dict[str, Tensor],
+        allowed: dict[str, float],
+    ) -> None:
         """One SGD step of the perturbed run; compare with the autograd side's parameters after ``step``."""
         try:
             self.optimizer.zero_grad(set_to_none=True)
             loss = self.twin.loss(xb, yb)
             loss.backward()
             self.optimizer.step()
-        except Exception as err:  # the perturbed run blew up: it has parted for good
-            self._stop(step, f"the perturbed run raised {type(err).__name__} at step {step}")
+        except Exception as err:  # noqa: BLE001  the perturbed run blew up: it has parted for good
+            self._stop(
+                step, f"the perturbed run raised {type(err).__name__} at step {step}"
+            )
             return
         mine = self.twin.math_parameters()
         worst_ratio, d, D = -1.0, 0.0, 0.0
@@ -75,7 +93,11 @@ class Sensitivity:
             dist = float((mine[name] - q).abs().max().item()) if q.numel() else 0.0
             if math.isnan(dist):
                 dist = math.inf
-            ratio = dist / allowed[name] if allowed[name] > 0 else (math.inf if dist > 0 else 0.0)
+            ratio = (
+                dist / allowed[name]
+                if allowed[name] > 0
+                else (math.inf if dist > 0 else 0.0)
+            )
             if ratio > worst_ratio:
                 worst_ratio, D = ratio, allowed[name]
             d = max(d, dist)

@@ -15,12 +15,20 @@ from collections import Counter
 import torch
 
 from manual_vs_autograd.bounds import mlp_grad_bounds
-from manual_vs_autograd.mutations import assert_close_flags, honest_variants, make_case, mutants, package_flags
+from manual_vs_autograd.mutations import (
+    assert_close_flags,
+    honest_variants,
+    make_case,
+    mutants,
+    package_flags,
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=40, help="random networks per dtype (default: 40)")
+    parser.add_argument(
+        "--cases", type=int, default=40, help="random networks per dtype (default: 40)"
+    )
     args = parser.parse_args()
     print(f"{'dtype':<8} {'case':<28} {'n':>5} {'package':>9} {'assert_close':>13}")
     for dtype in (torch.float32, torch.float64):
@@ -34,14 +42,22 @@ def main() -> None:
                 theirs[key] += assert_close_flags(grads, case.reference)
             for kind, cand, ref, bound_dtype in honest_variants(case):
                 key = ("false alarm", kind)
-                bounds = case.bounds if bound_dtype == dtype else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=bound_dtype)
+                bounds = (
+                    case.bounds
+                    if bound_dtype == dtype
+                    else mlp_grad_bounds(
+                        case.config, case.params, case.x, case.y, dtype=bound_dtype
+                    )
+                )
                 n[key] += 1
                 ours[key] += package_flags(cand, ref, bounds)
                 theirs[key] += assert_close_flags(cand, ref)
         name = str(dtype).removeprefix("torch.")
         for (what, kind), count in n.items():
             label = f"{what}: {kind}"
-            print(f"{name:<8} {label:<28} {count:>5} {100 * ours[(what, kind)] / count:>8.1f}% {100 * theirs[(what, kind)] / count:>12.1f}%")
+            print(
+                f"{name:<8} {label:<28} {count:>5} {100 * ours[(what, kind)] / count:>8.1f}% {100 * theirs[(what, kind)] / count:>12.1f}%"
+            )
 
 
 if __name__ == "__main__":

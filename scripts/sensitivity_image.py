@@ -1,6 +1,6 @@
 """The README's sensitivity picture: the lecture run (lr 2.5) against its 1-ULP-perturbed twin.
 
-    python scripts/sensitivity_image.py [--epochs 600] [--out docs/images/sensitivity.png]
+python scripts/sensitivity_image.py [--epochs 600] [--out docs/images/sensitivity.png]
 """
 
 from __future__ import annotations

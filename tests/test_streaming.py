@@ -5,11 +5,18 @@ from __future__ import annotations
 import pytest
 import torch
 
-from manual_vs_autograd import MLPConfig, TrainConfig, init_params, load_blobs, targets_for, train_side_by_side
+from manual_vs_autograd import (
+    MLPConfig,
+    TrainConfig,
+    init_params,
+    load_blobs,
+    targets_for,
+    train_side_by_side,
+)
 from manual_vs_autograd.cli import main
+from manual_vs_autograd.errors import InputError
 from manual_vs_autograd.preflight import check_fits, estimate
 from manual_vs_autograd.recorder import RecordPolicy
-from manual_vs_autograd.errors import InputError
 
 
 def _run(policy=None, epochs=6):
@@ -17,17 +24,28 @@ def _run(policy=None, epochs=6):
     data = load_blobs(binary=False, dtype=torch.float32)
     y = targets_for(data.y_train, "ce", torch.float32)
     params = init_params(config, 0, scheme="scaled", dtype=torch.float32)
-    return train_side_by_side(config, params, data.x_train, y, TrainConfig(epochs, 0.5, 100, seed=1), record=policy)
+    return train_side_by_side(
+        config,
+        params,
+        data.x_train,
+        y,
+        TrainConfig(epochs, 0.5, 100, seed=1),
+        record=policy,
+    )
 
 
 def test_streaming_summaries_equal_those_from_the_full_record():
     _, _, traj = _run()
-    assert traj.record.param_steps == list(range(traj.steps + 1))  # small run: every step kept
+    assert traj.record.param_steps == list(
+        range(traj.steps + 1)
+    )  # small run: every step kept
     m, a = traj.manual.stacked(), traj.autograd.stacked()
     for name in m:
         from_record = (m[name].double() - a[name].double()).abs().max().item()
         assert traj.trajectory.max_diff[name] == from_record
-    losses = torch.tensor(traj.manual.losses, dtype=torch.float64) - torch.tensor(traj.autograd.losses, dtype=torch.float64)
+    losses = torch.tensor(traj.manual.losses, dtype=torch.float64) - torch.tensor(
+        traj.autograd.losses, dtype=torch.float64
+    )
     assert traj.max_loss_diff == losses.abs().max().item()
 
 
@@ -38,7 +56,10 @@ def test_thinned_and_selected_records_keep_what_was_asked():
     assert thin.record.param_steps == sorted({0, *range(5, steps + 1, 5), steps})
     assert set(thin.record.params["manual"]) == {"W1", "b2"}
     for i, step in enumerate(thin.record.param_steps):
-        assert torch.equal(thin.record.params["manual"]["W1"][i], full.record.params["manual"]["W1"][step])
+        assert torch.equal(
+            thin.record.params["manual"]["W1"][i],
+            full.record.params["manual"]["W1"][step],
+        )
     assert thin.record.policy["every"] == 5 and not thin.record.policy["thinned"]
     # the summaries do not depend on what is recorded
     assert thin.trajectory.max_diff == full.trajectory.max_diff
@@ -51,16 +72,29 @@ def test_thinned_and_selected_records_keep_what_was_asked():
 
 def test_preflight_refuses_with_the_estimate_and_an_option():
     est = estimate((2, 100_000, 100_000, 1), 1000, None, 8, 2000, RecordPolicy())
-    with pytest.raises(InputError, match=r"needs about .* GiB .* available; try smaller --hidden"):
+    with pytest.raises(
+        InputError, match=r"needs about .* GiB .* available; try smaller --hidden"
+    ):
         check_fits(est, batch_size=None, n_samples=1000, available=16 * 2**30)
     small = estimate((2, 2, 1), 1000, None, 8, 2000, RecordPolicy())
     check_fits(small, batch_size=None, n_samples=1000, available=16 * 2**30)
-    big_batch = estimate((2, 4096, 4), 10_000_000, None, 4, 1, RecordPolicy(what="none"))
+    big_batch = estimate(
+        (2, 4096, 4), 10_000_000, None, 4, 1, RecordPolicy(what="none")
+    )
     with pytest.raises(InputError, match="--batch-size"):
-        check_fits(big_batch, batch_size=None, n_samples=10_000_000, available=16 * 2**30)
+        check_fits(
+            big_batch, batch_size=None, n_samples=10_000_000, available=16 * 2**30
+        )
 
 
-@pytest.mark.parametrize("args", [["--samples", "100000000000"], ["--hidden", "100000,100000"], ["--features", "10000000"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--samples", "100000000000"],
+        ["--hidden", "100000,100000"],
+        ["--features", "10000000"],
+    ],
+)
 def test_cli_refuses_before_allocating(args, capsys):
     assert main(["compare", *args, "--quiet"]) == 2
     err = capsys.readouterr().err
@@ -71,8 +105,15 @@ def test_progress_is_a_plain_line_off_a_terminal_and_silent_when_quiet(capsys):
     from manual_vs_autograd.cli.progress import step_progress
 
     assert step_progress("mva compare", quiet=True) is None
-    progress = step_progress("mva compare", quiet=False)  # pytest's stderr is not a terminal
+    progress = step_progress(
+        "mva compare", quiet=False
+    )  # pytest's stderr is not a terminal
     for step in range(1, 11):
         progress(step, 10)
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "step 10/10" in err and "steps/s" in err and "ETA" in err
+    assert (
+        err.count("\n") == 1
+        and "step 10/10" in err
+        and "steps/s" in err
+        and "ETA" in err
+    )

@@ -12,13 +12,22 @@ import torch
 
 from manual_vs_autograd import assert_grads_close
 from manual_vs_autograd.bounds import C_TWO_SIDES, mlp_grad_bounds, unit_roundoff
-from manual_vs_autograd.mutations import honest_variants, make_case, mutants, package_flags
+from manual_vs_autograd.mutations import (
+    honest_variants,
+    make_case,
+    mutants,
+    package_flags,
+)
 from manual_vs_autograd.parity import compare_tensors
 
-SEEDS = range(16)  # 16 random networks per dtype keep the module near 20 s on two busy cores
+SEEDS = range(
+    16
+)  # 16 random networks per dtype keep the module near 20 s on two busy cores
 
 
-@pytest.fixture(scope="module", params=[torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.fixture(
+    scope="module", params=[torch.float32, torch.float64], ids=["float32", "float64"]
+)
 def cases(request):
     return [make_case(seed, request.param) for seed in SEEDS]
 
@@ -27,7 +36,9 @@ def test_every_mutation_but_single_tensor_scaling_is_caught(cases):
     missed = []
     for case in cases:
         for kind, grads in mutants(case):
-            if kind != "one tensor x(1+δ)" and not package_flags(grads, case.reference, case.bounds):
+            if kind != "one tensor x(1+δ)" and not package_flags(
+                grads, case.reference, case.bounds
+            ):
                 missed.append((kind, case.describe()))
     assert not missed
 
@@ -43,7 +54,12 @@ def test_single_tensor_scaling_is_caught_where_some_entry_is_resolvable(cases):
                 continue
             total += 1
             name = next(k for k in grads if not torch.equal(grads[k], case.manual[k]))
-            if bool((case.bounds[name] < (grads[name].double() - case.manual[name].double()).abs()).any()):
+            if bool(
+                (
+                    case.bounds[name]
+                    < (grads[name].double() - case.manual[name].double()).abs()
+                ).any()
+            ):
                 tight += 1
                 assert package_flags(grads, case.reference, case.bounds)
     assert tight >= 0.8 * total, (tight, total)
@@ -53,27 +69,42 @@ def test_honest_differences_are_never_flagged(cases):
     worst = 0.0
     for case in cases:
         for kind, candidate, reference, dtype in honest_variants(case):
-            bounds = case.bounds if dtype == case.dtype else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=dtype)
+            bounds = (
+                case.bounds
+                if dtype == case.dtype
+                else mlp_grad_bounds(
+                    case.config, case.params, case.x, case.y, dtype=dtype
+                )
+            )
             for name in reference:
-                row = compare_tensors(name, candidate[name], reference[name], bounds[name])
+                row = compare_tensors(
+                    name, candidate[name], reference[name], bounds[name]
+                )
                 assert row.within, (kind, case.describe(), row)
                 worst = max(worst, row.max_ratio)
     # The model's constant has room: honest differences use far less than the bound (c = 3).
     assert worst < 1.0 / C_TWO_SIDES
 
 
-@pytest.mark.parametrize("seed", [4, 7])  # 3-24-1 tanh mse batch 32; 2-21-2-3-18-1 sigmoid bce batch 7
+@pytest.mark.parametrize(
+    "seed", [4, 7]
+)  # 3-24-1 tanh mse batch 32; 2-21-2-3-18-1 sigmoid bce batch 7
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_half_precision_gradients_within_bounds_and_mutants_caught(dtype, seed):
     # float16/bfloat16 on the CPU, manual side against the twin in the same dtype; the bounds must be
     # finite (the sums stay inside n·u < 1), honest gradients inside them, a gross bug outside.
     try:
         case = make_case(seed, dtype)
-    except (RuntimeError, TypeError) as err:  # an op without a half kernel on this build
+    except (
+        RuntimeError,
+        TypeError,
+    ) as err:  # an op without a half kernel on this build
         pytest.skip(f"{dtype} not supported on this CPU build: {err}")
     for name in case.reference:
         assert bool(torch.isfinite(case.bounds[name]).all()), name
-        row = compare_tensors(name, case.manual[name], case.reference[name], case.bounds[name])
+        row = compare_tensors(
+            name, case.manual[name], case.reference[name], case.bounds[name]
+        )
         assert row.within, row
     # half precision's bounds are wide (u = 4.9e-4 / 3.9e-3: tens of percent on cancelling sums), so only
     # a gross bug is asserted here: the 1/N of the mean dropped (on deeper nets, e.g. 1-19-1-7-15-5 tanh ce,
@@ -85,7 +116,9 @@ def test_half_precision_gradients_within_bounds_and_mutants_caught(dtype, seed):
 
 def test_assert_grads_close_passes_and_raises_with_a_table():
     case = make_case(5, torch.float64)
-    rows = assert_grads_close(case.manual, case.reference, inputs=(case.config, case.params, case.x, case.y))
+    rows = assert_grads_close(
+        case.manual, case.reference, inputs=(case.config, case.params, case.x, case.y)
+    )
     assert len(rows) == len(case.reference)
     wrong = {**case.manual, "dW1": case.manual["dW1"] * 1.01}
     with pytest.raises(AssertionError) as info:

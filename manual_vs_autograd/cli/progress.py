@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["PLAIN_EVERY_S", "step_progress"]
 
@@ -23,7 +23,14 @@ def step_progress(label: str, quiet: bool) -> Callable[[int, int], None] | None:
         def on_tty(step: int, total: int) -> None:
             nonlocal bar
             if bar is None:
-                bar = tqdm(total=total, desc=label, unit="step", file=sys.stderr, leave=False, mininterval=0.5)
+                bar = tqdm(
+                    total=total,
+                    desc=label,
+                    unit="step",
+                    file=sys.stderr,
+                    leave=False,
+                    mininterval=0.5,
+                )
             bar.update(step - bar.n)
             if step >= total:
                 bar.close()
@@ -40,6 +47,10 @@ def step_progress(label: str, quiet: bool) -> Callable[[int, int], None] | None:
         last = now
         rate = step / max(now - start, 1e-9)
         eta = (total - step) / rate if rate > 0 else float("inf")
-        print(f"{label}: step {step}/{total}, {rate:.1f} steps/s, ETA {eta:.0f} s", file=sys.stderr, flush=True)
+        print(
+            f"{label}: step {step}/{total}, {rate:.1f} steps/s, ETA {eta:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     return plain

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -29,21 +29,50 @@ def plot_sensitivity(
     fig = Figure(figsize=(8, 5.5), constrained_layout=True)
     top, bottom = fig.subplots(2, 1, sharex=True)
     steps = np.arange(len(distance))
-    loss_x = np.asarray(loss_steps) if loss_steps is not None else np.arange(1, len(loss) + 1)
+    loss_x = (
+        np.asarray(loss_steps)
+        if loss_steps is not None
+        else np.arange(1, len(loss) + 1)
+    )
     top.plot(loss_x, loss, color="black", lw=1.2, label="loss (autograd side)")
     top.set_ylabel("loss")
     top.set_title(title)
     d = np.asarray(distance, dtype=float)
     b = np.asarray(bound, dtype=float)
-    bottom.semilogy(steps, np.where(d > 0, d, np.nan), color="#d7301f", lw=1.2, label="|perturbed - autograd| (max over parameters)")
-    bottom.semilogy(steps[1:], np.where(b[1:] > 0, b[1:], np.nan), color="#4575b4", lw=1.2, ls="--", label="trajectory bound D_t")
+    bottom.semilogy(
+        steps,
+        np.where(d > 0, d, np.nan),
+        color="#d7301f",
+        lw=1.2,
+        label="|perturbed - autograd| (max over parameters)",
+    )
+    bottom.semilogy(
+        steps[1:],
+        np.where(b[1:] > 0, b[1:], np.nan),
+        color="#4575b4",
+        lw=1.2,
+        ls="--",
+        label="trajectory bound D_t",
+    )
     bottom.set_ylabel("parameter distance (log)")
     bottom.set_xlabel("step")
     for ax in (top, bottom):
         if horizon is not None:
-            ax.axvline(horizon, color="#762a83", lw=1, ls=":", label=f"horizon: step {horizon}" if ax is bottom else None)
+            ax.axvline(
+                horizon,
+                color="#762a83",
+                lw=1,
+                ls=":",
+                label=f"horizon: step {horizon}" if ax is bottom else None,
+            )
         if parted is not None:
-            ax.axvline(parted, color="#1a9850", lw=1, ls="-.", label=f"sides part: step {parted}" if ax is bottom else None)
+            ax.axvline(
+                parted,
+                color="#1a9850",
+                lw=1,
+                ls="-.",
+                label=f"sides part: step {parted}" if ax is bottom else None,
+            )
         ax.grid(alpha=0.3)
     top.legend(loc="upper right", fontsize=8)
     bottom.legend(loc="lower right", fontsize=8)
