@@ -63,10 +63,10 @@ def test_registered_activation_trains_side_by_side_with_parity(registered, loss)
     data = load_blobs(binary=True, dtype=torch.float64)
     y = targets_for(data.y_train, "mse", torch.float64)
     params = init_params(config, 0, scheme="scaled")
-    final, twin, trajectories = train_side_by_side(config, params, data.x_train, y, TrainConfig(epochs=20, lr=0.5))
+    final, twin, trajectories = train_side_by_side(config, params, data.x_train, y, TrainConfig(epochs=20, lr=0.1))
     assert trajectories.parity
     # 20 full-batch steps in float64 from the same start: the sides differ by a few roundings per step
-    # (~1e-16 each on O(1) parameters), so 1e-12 is ~4500 eps of room; a wrong derivative moves them by ~lr.
+    # (~1e-16 each on O(1) parameters), so 1e-12 is ~4500 eps of room; a wrong derivative moves them by ~lr
     for name, p in twin.math_parameters().items():
         assert (final[name] - p).abs().max().item() <= 1e-12, name
     assert not torch.equal(final["W1"], params["W1"])  # it trained
