@@ -43,8 +43,13 @@ def half_mse_backward(dout, cache):
 def registered():
     """softplus and half_mse registered for one test, then removed from both sides' tables."""
     register_activation("softplus", softplus_forward, softplus_backward, F.softplus)
-    register_loss("half_mse", half_mse_forward, half_mse_backward, lambda y_hat, y: 0.5 * F.mse_loss(y_hat, y),
-                  output_activation="sigmoid")
+    register_loss(
+        "half_mse",
+        half_mse_forward,
+        half_mse_backward,
+        lambda y_hat, y: 0.5 * F.mse_loss(y_hat, y),
+        output_activation="sigmoid",
+    )
     yield
     for table in (ACTIVATIONS, TORCH_ACTIVATIONS):
         table.pop("softplus")
@@ -88,8 +93,23 @@ def test_registering_twice_or_with_an_unknown_output_activation_is_refused(regis
 def test_compare_with_layer_norm_trains_with_parity(dtype):
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        status = main(["compare", "--norm", "layer", "--hidden", "8,8", "--epochs", "30", "--dtype", dtype,
-                       "--device", "cpu", "--json", "--quiet"])
+        status = main(
+            [
+                "compare",
+                "--norm",
+                "layer",
+                "--hidden",
+                "8,8",
+                "--epochs",
+                "30",
+                "--dtype",
+                dtype,
+                "--device",
+                "cpu",
+                "--json",
+                "--quiet",
+            ]
+        )
     result = json.loads(buffer.getvalue())
     assert status == 0 and result["parity"] is True, result
     assert result["network"] == "2-8-8-1 sigmoid + layer norm, mse"  # the normalised network was the one trained
