@@ -11,7 +11,8 @@ from .data import Blobs, load_blobs, targets_for
 from .devices import resolve_device, resolve_dtype
 from .errors import InputError
 from .finite_diff import numerical_backward
-from .layer_check import InputCheck, LayerReport, assert_layer_matches, autograd_function_pair, check_layer
+from .function_pair import autograd_function_pair
+from .layer_check import InputCheck, LayerReport, assert_layer_matches, check_layer
 from .manual import loss_and_grads, mlp_backward, mlp_forward, predict, sgd_step
 from .parity import GradientReport, ParamParity, assert_grads_close, compare_gradients, compare_tensors, ulp_distance
 from .registry import register_activation, register_loss

@@ -11,7 +11,7 @@ float64 (error around 1e-10 relative to the function's scale).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor

@@ -23,71 +23,22 @@ Integer inputs (class labels, indices) take no gradient; keyword arguments go to
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from ._bounds_standin import layer_grad_bounds  # MERGE: becomes `from .bounds import layer_grad_bounds`
 from .finite_diff import numerical_backward
 
-__all__ = ["InputCheck", "LayerReport", "assert_layer_matches", "autograd_function_pair", "check_layer"]
+__all__ = ["InputCheck", "LayerReport", "assert_layer_matches", "check_layer"]
 
 FD_RTOL = 1e-6
 """Finite differences in float64 with h = 1e-6 are good to ~1e-10 of the function's scale; 1e-6 of
 each entry plus 1e-6 of the largest one (and of ``Σ|out·dout|``, the scale of ``L``) leaves a wide margin
 yet catches any wrong factor, sign or index."""
-
-
-def _layer_grad_bounds(
-    reference_fn: Callable[..., Tensor],
-    inputs: Sequence[Tensor],
-    dout: Tensor,
-    *,
-    dtype: torch.dtype | None = None,
-    needs_grad: Sequence[bool] | None = None,
-    samples: int = 8,
-    seed: int = 0,
-) -> tuple[Tensor | None, ...]:
-    """STAND-IN for ``bounds.layer_grad_bounds`` (the verdict issue's branch), same signature and model; replace at merge.
-
-    A correct backward in precision ``u`` is the exact backward of inputs and ``dout`` perturbed
-    relatively by at most ``n·u`` (``n`` the longest sum it forms: the largest dimension of any input
-    or of ``dout``). ``R``, the float64 reference gradient's largest change per unit relative
-    perturbation over ``samples`` random sign patterns, turns that into ``bound = 4·u·(n·R + |g|)``
-    (2 for two sides, 2 because random signs see about half of the absolute response).
-    """
-    floats = [t.is_floating_point() for t in inputs]
-    wanted = list(floats if needs_grad is None else needs_grad)
-    u = torch.finfo(dtype or next(t.dtype for t, f in zip(inputs, floats) if f)).eps / 2
-    base = [t.detach().to(torch.float64) if f else t for t, f in zip(inputs, floats)]
-    d64 = dout.detach().to(torch.float64)
-
-    def grads(xs: list[Tensor], d: Tensor) -> list[Tensor]:
-        with torch.enable_grad():
-            leaves = [t.clone().requires_grad_(True) if w else t for t, w in zip(xs, wanted)]
-            targets = [t for t, w in zip(leaves, wanted) if w]
-            got = torch.autograd.grad(reference_fn(*leaves), targets, d, allow_unused=True)
-        return [torch.zeros_like(t) if g is None else g for t, g in zip(targets, got)]
-
-    g0 = grads(base, d64)
-    n = max([*d64.shape, *(s for t in base for s in t.shape), 1])
-    generator = torch.Generator().manual_seed(seed)
-    probe = 1e-6  # relative size of the perturbation; the response is divided by it
-
-    def signs(t: Tensor) -> Tensor:
-        return (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1).to(torch.float64).to(t.device)
-
-    R = [torch.zeros_like(g) for g in g0]
-    for _ in range(samples):
-        xs = [t * (1 + probe * signs(t)) if f else t for t, f in zip(base, floats)]
-        moved = grads(xs, d64 * (1 + probe * signs(d64)))
-        R = [torch.maximum(r, (p - g).abs() / probe) for r, p, g in zip(R, moved, g0)]
-    it = iter(4 * u * (n * r + g.abs()) for r, g in zip(R, g0))
-    return tuple(next(it) if w else None for w in wanted)
-
-
-layer_grad_bounds = _layer_grad_bounds
 
 
 @dataclass(frozen=True)
@@ -129,10 +80,10 @@ class LayerReport:
         lines = [f"{self.title}: {'ok' if self.ok else 'MISMATCH'}", head]
         for c in self.inputs:
             if c.worst_index is None:
-                lines.append(f"{c.name:<10} {str(c.shape):<14} {c.dtype:<8} {c.verdict:<32}")
+                lines.append(f"{c.name:<10} {c.shape!s:<14} {c.dtype:<8} {c.verdict:<32}")
                 continue
             lines.append(
-                f"{c.name:<10} {str(c.shape):<14} {c.dtype:<8} {c.verdict:<32} {str(list(c.worst_index)):<10} "
+                f"{c.name:<10} {c.shape!s:<14} {c.dtype:<8} {c.verdict:<32} {list(c.worst_index)!s:<10} "
                 f"{c.manual:>11.4g} {c.autograd:>11.4g} {c.max_bound_ratio:>9.3g} {c.ulps:>8.3g} {c.fd_max_diff:>12.3g}"
             )
         return "\n".join(lines)
@@ -143,8 +94,13 @@ def _as_tuple(grads: Any) -> tuple[Any, ...]:
 
 
 def _run_pair(
-    forward: Callable[..., Any], backward: Callable[..., Any], inputs: list[Tensor], dout: Tensor | None,
-    names: list[str], seed: int, kwargs: dict[str, Any],
+    forward: Callable[..., Any],
+    backward: Callable[..., Any],
+    inputs: list[Tensor],
+    dout: Tensor | None,
+    names: list[str],
+    seed: int,
+    kwargs: dict[str, Any],
 ) -> tuple[Tensor, Tensor, list[Tensor | None]]:
     """Your forward and backward on ``inputs``: ``out``, the ``dout`` used, one gradient (or None) per input."""
     result = forward(*inputs, **kwargs)
@@ -184,7 +140,9 @@ def _run_pair(
     return out, dout, [g if i in floats else None for i, g in enumerate(by_input)]
 
 
-def _reference_grads(reference: Callable[..., Tensor], inputs: list[Tensor], dout: Tensor, kwargs: dict[str, Any]) -> tuple[Tensor, list[Tensor | None]]:
+def _reference_grads(
+    reference: Callable[..., Tensor], inputs: list[Tensor], dout: Tensor, kwargs: dict[str, Any]
+) -> tuple[Tensor, list[Tensor | None]]:
     """Autograd through ``reference`` on fresh leaves (your tensors' own ``.grad`` is never touched)."""
     with torch.enable_grad():
         leaves = [t.detach().clone().requires_grad_(True) if t.is_floating_point() else t for t in inputs]
@@ -265,8 +223,22 @@ def check_layer(
     checks = []
     for i, t in enumerate(own):
         if not floats[i]:
-            checks.append(InputCheck(names[i], tuple(t.shape), str(t.dtype).removeprefix("torch."), "no gradient",
-                                     None, None, None, None, None, None, None, None))
+            checks.append(
+                InputCheck(
+                    names[i],
+                    tuple(t.shape),
+                    str(t.dtype).removeprefix("torch."),
+                    "no gradient",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
             continue
         m, a, b = manual[i].detach(), auto[i], bounds[i].to(t.device)
         diff = (m.to(torch.float64) - a.to(torch.float64)).abs()
@@ -288,13 +260,22 @@ def check_layer(
             verdict = "MISMATCH vs autograd and FD"
         flat_m, flat_a = m.reshape(-1), a.reshape(-1)
         m_w, a_w = (flat_m[worst].item(), flat_a[worst].item()) if m.numel() else (0.0, 0.0)
-        checks.append(InputCheck(
-            name=names[i], shape=tuple(t.shape), dtype=str(t.dtype).removeprefix("torch."), verdict=verdict,
-            worst_index=index, manual=m_w, autograd=a_w, bound=b.reshape(-1)[worst].item() if b.numel() else 0.0,
-            ulps=_ulps(abs(m_w - a_w), a_w, t.dtype), max_bound_ratio=ratio.max().item() if ratio.numel() else 0.0,
-            fd_max_diff=fd_diff.max().item() if fd_diff.numel() else 0.0,
-            fd_allowed=fd_allowed.min().item() if fd_diff.numel() else 0.0,
-        ))
+        checks.append(
+            InputCheck(
+                name=names[i],
+                shape=tuple(t.shape),
+                dtype=str(t.dtype).removeprefix("torch."),
+                verdict=verdict,
+                worst_index=index,
+                manual=m_w,
+                autograd=a_w,
+                bound=b.reshape(-1)[worst].item() if b.numel() else 0.0,
+                ulps=_ulps(abs(m_w - a_w), a_w, t.dtype),
+                max_bound_ratio=ratio.max().item() if ratio.numel() else 0.0,
+                fd_max_diff=fd_diff.max().item() if fd_diff.numel() else 0.0,
+                fd_allowed=fd_allowed.min().item() if fd_diff.numel() else 0.0,
+            )
+        )
     title = f"{getattr(backward, '__name__', 'backward')} against {getattr(reference, '__name__', 'reference')}"
     title += f" (out {tuple(out.shape)}, seed {seed})"
     return LayerReport(title=title, inputs=tuple(checks))
@@ -316,45 +297,3 @@ def assert_layer_matches(
     if not report.ok:
         raise AssertionError(str(report))
     return report
-
-
-class _PlainContext:
-    """Stands in for ``ctx`` when a Function's ``forward`` runs as plain torch ops (the reference)."""
-
-    def save_for_backward(self, *tensors: Tensor) -> None:
-        self.saved_tensors = tensors
-
-    def mark_non_differentiable(self, *tensors: Tensor) -> None:
-        pass
-
-    def set_materialize_grads(self, value: bool) -> None:
-        pass
-
-
-def autograd_function_pair(
-    function: type[torch.autograd.Function],
-) -> tuple[Callable[..., tuple[Tensor, Any]], Callable[..., tuple[Tensor | None, ...]], Callable[..., Tensor]]:
-    """``(forward, backward, reference)`` for :func:`check_layer` from a ``torch.autograd.Function``.
-
-    ``forward`` runs ``function.apply`` (your forward), ``backward`` asks autograd for the input
-    gradients, which calls your ``backward``; ``reference`` runs ``function.forward`` as plain torch
-    ops, so autograd differentiates your forward itself. Positional tensor inputs only.
-    """
-
-    def forward(*inputs: Tensor) -> tuple[Tensor, Any]:
-        with torch.enable_grad():
-            leaves = [t.detach().requires_grad_(t.is_floating_point()) for t in inputs]
-            out = function.apply(*leaves)
-        return out.detach(), (out, leaves)
-
-    def backward(dout: Tensor, cache: Any) -> tuple[Tensor | None, ...]:
-        out, leaves = cache
-        wanted = [t for t in leaves if t.requires_grad]
-        return torch.autograd.grad(out, wanted, dout, retain_graph=True, allow_unused=True)
-
-    def reference(*inputs: Tensor) -> Tensor:
-        return function.forward(_PlainContext(), *inputs)
-
-    backward.__name__ = f"{function.__name__}.backward"
-    reference.__name__ = f"{function.__name__}.forward"
-    return forward, backward, reference

@@ -19,7 +19,8 @@ as one fused multiply-add for tanh), so that the two sides agree bitwise whereve
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor

@@ -13,7 +13,8 @@ uses the form of PyTorch's backward kernel (and its BCE floor constant).
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor

@@ -18,7 +18,8 @@ A test that asks for ``assert_layer`` runs once per device and dtype::
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
@@ -72,8 +73,13 @@ def float_dtype(request: pytest.FixtureRequest) -> torch.dtype:
 def assert_layer(device: torch.device, float_dtype: torch.dtype) -> Callable[..., LayerReport]:
     """:func:`~manual_vs_autograd.assert_layer_matches` with floating-point inputs moved to the test's device and dtype."""
 
-    def check(forward: Callable[..., Any], backward: Callable[..., Any], reference: Callable[..., Tensor],
-              *inputs: Tensor, **kwargs: Any) -> LayerReport:
+    def check(
+        forward: Callable[..., Any],
+        backward: Callable[..., Any],
+        reference: Callable[..., Tensor],
+        *inputs: Tensor,
+        **kwargs: Any,
+    ) -> LayerReport:
         __tracebackhide__ = True
         moved = [t.to(device=device, dtype=float_dtype) if t.is_floating_point() else t.to(device) for t in inputs]
         return assert_layer_matches(forward, backward, reference, *moved, **kwargs)

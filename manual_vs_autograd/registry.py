@@ -14,7 +14,8 @@ then tells you the whole network agrees, not which layer is wrong.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from torch import Tensor
 
@@ -74,8 +75,6 @@ def register_loss(
     """
     _check_new("loss", name, LOSSES, replace)
     if output_activation not in ACTIVATIONS:
-        raise InputError(
-            f"unknown output activation {output_activation!r}; expected one of: {', '.join(ACTIVATIONS)}"
-        )
+        raise InputError(f"unknown output activation {output_activation!r}; expected one of: {', '.join(ACTIVATIONS)}")
     LOSSES[name] = Loss(forward, backward, output_activation)
     TORCH_LOSSES[name] = torch_fn

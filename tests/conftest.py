@@ -9,4 +9,4 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from manual_vs_autograd.pytest_plugin import assert_layer, device, float_dtype  # noqa: E402,F401
+from manual_vs_autograd.pytest_plugin import assert_layer, device, float_dtype  # noqa: F401

@@ -117,7 +117,9 @@ def test_integer_inputs_take_no_gradient_and_keyword_arguments_reach_both_sides(
     wide = assert_layer_matches(layer_norm_forward, layer_norm_backward, _layer_norm_reference, _inputs(), eps=0.5)
     assert wide.ok
     with pytest.raises(AssertionError, match="MISMATCH"):  # eps reaches forward and reference, not only one
-        assert_layer_matches(layer_norm_forward, layer_norm_backward, lambda a, eps: _layer_norm_reference(a), _inputs(), eps=0.5)
+        assert_layer_matches(
+            layer_norm_forward, layer_norm_backward, lambda a, eps: _layer_norm_reference(a), _inputs(), eps=0.5
+        )
 
 
 def test_wrong_count_or_shape_from_backward_is_a_clear_error_naming_the_input():

@@ -43,8 +43,13 @@ def half_mse_backward(dout, cache):
 def registered():
     """softplus and half_mse registered for one test, then removed from both sides' tables."""
     register_activation("softplus", softplus_forward, softplus_backward, F.softplus)
-    register_loss("half_mse", half_mse_forward, half_mse_backward, lambda y_hat, y: 0.5 * F.mse_loss(y_hat, y),
-                  output_activation="sigmoid")
+    register_loss(
+        "half_mse",
+        half_mse_forward,
+        half_mse_backward,
+        lambda y_hat, y: 0.5 * F.mse_loss(y_hat, y),
+        output_activation="sigmoid",
+    )
     yield
     for table in (ACTIVATIONS, TORCH_ACTIVATIONS):
         table.pop("softplus")
@@ -63,10 +68,10 @@ def test_registered_activation_trains_side_by_side_with_parity(registered, loss)
     data = load_blobs(binary=True, dtype=torch.float64)
     y = targets_for(data.y_train, "mse", torch.float64)
     params = init_params(config, 0, scheme="scaled")
-    final, twin, trajectories = train_side_by_side(config, params, data.x_train, y, TrainConfig(epochs=20, lr=0.5))
+    final, twin, trajectories = train_side_by_side(config, params, data.x_train, y, TrainConfig(epochs=20, lr=0.1))
     assert trajectories.parity
     # 20 full-batch steps in float64 from the same start: the sides differ by a few roundings per step
-    # (~1e-16 each on O(1) parameters), so 1e-12 is ~4500 eps of room; a wrong derivative moves them by ~lr.
+    # (~1e-16 each on O(1) parameters), so 1e-12 is ~4500 eps of room; a wrong derivative moves them by ~lr
     for name, p in twin.math_parameters().items():
         assert (final[name] - p).abs().max().item() <= 1e-12, name
     assert not torch.equal(final["W1"], params["W1"])  # it trained
@@ -88,8 +93,23 @@ def test_registering_twice_or_with_an_unknown_output_activation_is_refused(regis
 def test_compare_with_layer_norm_trains_with_parity(dtype):
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        status = main(["compare", "--norm", "layer", "--hidden", "8,8", "--epochs", "30", "--dtype", dtype,
-                       "--device", "cpu", "--json", "--quiet"])
+        status = main(
+            [
+                "compare",
+                "--norm",
+                "layer",
+                "--hidden",
+                "8,8",
+                "--epochs",
+                "30",
+                "--dtype",
+                dtype,
+                "--device",
+                "cpu",
+                "--json",
+                "--quiet",
+            ]
+        )
     result = json.loads(buffer.getvalue())
     assert status == 0 and result["parity"] is True, result
     assert result["network"] == "2-8-8-1 sigmoid + layer norm, mse"  # the normalised network was the one trained
