@@ -49,9 +49,14 @@ class StepParity:
         self.checked += 1
         self.bitwise += 1
 
-    def bounded_step(self, step: int, manual: dict[str, Tensor], reference: dict[str, Tensor], bounds: dict[str, Tensor]) -> dict[str, float]:
-        """Compare one step's gradients (and ``loss``); returns each tensor's largest bound (for :class:`TrajectoryParity`)."""
-        self.checked += 1
+    def bounded_step(
+        self, step: int, manual: dict[str, Tensor], reference: dict[str, Tensor], bounds: dict[str, Tensor], *, count: bool = True
+    ) -> dict[str, float]:
+        """Compare one step's gradients (and ``loss``); returns each tensor's largest bound (for :class:`TrajectoryParity`).
+
+        ``count=False`` adds tensors to a step already counted (the optimizer's update, after its gradients).
+        """
+        self.checked += count
         rows = [compare_tensors(name, manual[name], reference[name], bounds[name]) for name in reference]
         for row in rows:
             if row.name not in self.worst or row.max_ratio > self.worst[row.name].max_ratio or math.isnan(row.max_ratio):
