@@ -6,13 +6,15 @@ import argparse
 import json
 import sys
 
-from ..compare import CompareResult, CompareSpec, run_compare
+from ..compare import CompareResult, CompareSpec, default_lr, run_compare
 from ..config import INIT_SCHEMES
 from ..devices import DTYPES
 from ..plots import write_pictures
 from ..record import record_from_result, save_record
 from ..errors import InputError
 from ..recorder import DEFAULT_BUDGET_BYTES, RecordPolicy
+from . import distributed_options
+from .optimizer_options import add_optimizer_arguments, optimizer_from_args
 from .options import int_list, picture_progress, positive_float, positive_int
 from .progress import step_progress
 
@@ -68,6 +70,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="K",
         help=f"keep every K-th step (default: every step if the record fits {DEFAULT_BUDGET_BYTES // 2**20} MiB, else thinned to fit)",
     )
+    add_optimizer_arguments(p)
+    distributed_options.add_arguments(p)
     return p
 
 
@@ -98,6 +102,7 @@ def spec_from_args(args: argparse.Namespace) -> CompareSpec:
         centers=args.centers,
         n_features=args.features,
         norm=args.norm,
+        optimizer=optimizer_from_args(args, sgd_lr=default_lr(args.loss)),
     )
 
 
@@ -109,6 +114,7 @@ def format_report(result: CompareResult) -> str:
     lines = [
         f"network {result.config.describe()} | {str(result.dtype).removeprefix('torch.')} on {result.device} | "
         f"{tr.epochs} epochs, lr {tr.lr:g}, {batch}, {n_train} training samples | init {result.init}, seed {result.spec.seed}",
+        f"optimizer {tr.optimizer_spec().describe()}",
         "",
         "gradients at the first step, manual vs autograd, each element against its own bound:",
         f"  {'param':<6} {'shape':<10} {'max |diff|':>11} {'max ULP':>8} {'|diff|/bound':>12}  exact  verdict",
@@ -155,6 +161,8 @@ def format_report(result: CompareResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.nproc > 1:
+        return distributed_options.run(args)
     spec = spec_from_args(args)
     progress = step_progress("mva compare", args.quiet)
     result = run_compare(spec, progress=progress, record=policy_from_args(args))
