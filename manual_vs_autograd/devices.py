@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import InputError, check_choice
+from .errors import InputError, check_choice, one_line
 
 __all__ = ["DTYPES", "resolve_device", "resolve_dtype"]
 
@@ -28,6 +28,8 @@ def resolve_device(name: str | torch.device) -> torch.device:
     """
     if isinstance(name, torch.device):
         name = str(name)
+    if not isinstance(name, str):
+        raise InputError(f"device must be a name (auto, cpu, cuda or cuda:N) or a torch.device, got {name!r}")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cpu":
@@ -41,4 +43,4 @@ def resolve_device(name: str | torch.device) -> torch.device:
                 f"device {name!r} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)"
             )
         return device
-    raise InputError(f"unknown device {name!r}; expected one of: auto, cpu, cuda, cuda:N")
+    raise InputError(f"unknown device {one_line(repr(name), 60)}; expected one of: auto, cpu, cuda, cuda:N")

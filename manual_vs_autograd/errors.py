@@ -11,18 +11,35 @@ from typing import Iterable
 import torch
 from torch import Tensor
 
-__all__ = ["InputError", "check_choice", "check_finite", "check_positive"]
+__all__ = ["InputError", "check_choice", "check_finite", "check_positive", "one_line", "summarise"]
+
+MAX_LINE = 300
+"""The longest error line the package writes; longer text is cut (see :func:`one_line`)."""
 
 
 class InputError(ValueError):
     """Bad input from the user: a value, shape, dtype, device or file that cannot be used."""
 
 
+def summarise(items: Iterable[object], limit: int = 8) -> str:
+    """``a, b, c`` for a short list; the first ``limit`` items and how many more for a long one."""
+    items = [str(item) for item in items]
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])}, ... ({len(items) - limit} more, {len(items)} in all)"
+
+
+def one_line(text: object, limit: int = MAX_LINE) -> str:
+    """``text`` on one line (newlines folded) and at most ``limit`` characters (the rest cut, marked ...)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 4].rstrip() + " ..."
+
+
 def check_choice(what: str, value: str, valid: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``valid``; else raise naming the valid ones."""
     valid = list(valid)
-    if value not in valid:
-        raise InputError(f"unknown {what} {value!r}; expected one of: {', '.join(valid)}")
+    if not isinstance(value, str) or value not in valid:
+        raise InputError(f"unknown {what} {one_line(repr(value), 60)}; expected one of: {summarise(valid)}")
     return value
 
 

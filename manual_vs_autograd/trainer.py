@@ -75,7 +75,9 @@ class TrainConfig:
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs <= 0:
             raise InputError(f"epochs must be a positive integer, got {self.epochs!r}")
         check_positive("learning rate", self.lr)
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size <= 0):
+        if self.batch_size is not None and (
+            isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size <= 0
+        ):
             raise InputError(f"batch size must be a positive integer, got {self.batch_size!r}")
 
     def optimizer_spec(self) -> OptimizerSpec:

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from .config import MLPConfig
-from .errors import InputError, check_finite
+from .errors import InputError, check_finite, summarise
 
 __all__ = ["check_inputs", "check_params"]
 
@@ -27,7 +27,14 @@ def check_params(config: MLPConfig, params: dict[str, Tensor], *, finite: bool =
     expected = config.param_shapes()
     missing = [name for name in expected if name not in params]
     if missing:
-        raise InputError(f"parameters {', '.join(missing)} are missing; the {config.describe()} network needs {', '.join(expected)}")
+        raise InputError(
+            f"parameters {summarise(missing)} are missing; the {config.describe()} network needs {summarise(expected)}"
+        )
+    extra = [str(name) for name in params if name not in expected]
+    if extra:
+        raise InputError(
+            f"unexpected parameter(s) {summarise(extra)}; the {config.describe()} network has exactly {summarise(expected)}"
+        )
     first = params["W1"]
     for name, shape in expected.items():
         p = params[name]

@@ -47,3 +47,18 @@ def test_plot_errors(tmp_path, capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("mva: error: ") and message in err and err.count("\n") == 1
+
+
+def test_plot_refuses_a_hostile_record_and_a_bad_out_in_one_line(tmp_path, capsys):
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    hostile = tmp_path / "hostile.safetensors"
+    save_file({"loss/manual": np.zeros(3)}, str(hostile), metadata={"format": "manual_vs_autograd.run/2", "meta": "[]"})
+    assert main(["plot", str(hostile), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mva: error: ") and "has metadata of type list" in err and err.count("\n") == 1
+    (tmp_path / "file").write_text("")
+    assert main(["plot", str(hostile), "--out", str(tmp_path / "file"), "--quiet"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

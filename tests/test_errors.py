@@ -147,3 +147,42 @@ def test_cli_unknown_subcommand(capsys):
 def test_blobs_and_targets_reach_the_network():
     data = load_blobs()
     assert targets_for(data.y_train, "mse", torch.float64).shape == (750, 1)
+
+
+def test_library_entry_points_refuse_what_the_libraries_below_refuse():
+    from manual_vs_autograd import resolve_device
+
+    for kwargs, message in (
+        (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*32 - 1\].*got -1"),
+        (dict(seed=2**32), "got 4294967296"),
+        (dict(seed=True), "got True"),
+        (dict(n_samples=10**11), "load_blobs makes at most"),
+        (dict(n_samples=1000, n_features=10**7), r"1e\+10 values"),
+        (dict(centers=1000, binary=False), "give at least 2000 points"),
+    ):
+        with pytest.raises(InputError, match=message) as info:
+            load_blobs(**kwargs)
+        assert "\n" not in str(info.value) and len(str(info.value)) < 200
+    with pytest.raises(InputError, match="device must be a name .* got None"):
+        resolve_device(None)
+    with pytest.raises(InputError, match="batch size must be a positive integer, got True"):
+        TrainConfig(batch_size=True)
+
+
+def test_an_extra_parameter_is_named():
+    x, y = _batch(MSE)
+    params = {**init_params(MSE), "W9": torch.zeros(1, dtype=torch.float64)}
+    assert _message(MSE, x, y, params) == (
+        "unexpected parameter(s) W9; the 2-3-1 sigmoid, mse network has exactly W1, b1, W2, b2"
+    )
+
+
+def test_long_lists_in_messages_are_summarised():
+    from manual_vs_autograd.errors import check_choice, one_line, summarise
+
+    assert summarise(range(3)) == "0, 1, 2"
+    assert summarise(range(1000)) == "0, 1, 2, 3, 4, 5, 6, 7, ... (992 more, 1000 in all)"
+    with pytest.raises(InputError) as info:
+        check_choice("kind", "x" * 5000, [f"k{i}" for i in range(500)])
+    assert len(str(info.value)) < 200
+    assert one_line("a\nb  c") == "a b c" and len(one_line("y" * 5000)) == 300

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import manual_vs_autograd.record as record_module
 import manual_vs_autograd.trainer as trainer_module
 from manual_vs_autograd import CompareSpec, run_compare
 from manual_vs_autograd.cli import main
@@ -57,12 +58,12 @@ def test_a_crash_while_saving_leaves_the_old_file_whole(tmp_path, monkeypatch):
     save_record(record_from_result(result), path)
     before = path.read_bytes()
 
-    def crash(file, **arrays):
+    def crash(arrays, file, metadata=None):
         with open(file, "wb") as f:
             f.write(b"half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez_compressed", crash)
+    monkeypatch.setattr(record_module, "save_file", crash)
     with pytest.raises(OSError, match="disk full"):
         save_record(record_from_result(result), path)
     assert path.read_bytes() == before

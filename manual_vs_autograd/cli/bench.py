@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from ..atomic import atomic_path
 from ..bench import CONFIGS, run_bench
+from ..jsonsafe import dumps
+from ..outputs import check_output_dir, check_output_file
 from ..plots.bench_chart import plot_bench
 from ..plots.common import save_figure
 
@@ -65,12 +66,14 @@ def format_table(result: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    for name in ("bench.json", "bench.png"):  # before the minutes of timing, not after
+        check_output_file(Path(check_output_dir(args.out, "--out")) / name, "--out file")
     progress = None if args.quiet else (lambda what: print(f"bench: {what} ...", file=sys.stderr, flush=True))
     result = run_bench(quick=args.quick, device=args.device, compile_autograd=args.compile, progress=progress)
     out = Path(args.out)
     with atomic_path(out / "bench.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2))
+        tmp.write_text(dumps(result, indent=2))
     save_figure(plot_bench(result), out / "bench.png")
-    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    print(dumps(result, indent=2) if args.json else format_table(result))
     print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}", file=sys.stderr)
     return 0

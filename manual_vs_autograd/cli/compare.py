@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ..compare import CompareResult, CompareSpec, default_lr, run_compare
 from ..config import INIT_SCHEMES
 from ..devices import DTYPES
+from ..errors import InputError, one_line
+from ..jsonsafe import dumps
+from ..outputs import check_output_dir, check_output_file
 from ..plots import write_pictures
 from ..record import record_from_result, save_record
-from ..errors import InputError
 from ..recorder import DEFAULT_BUDGET_BYTES, RecordPolicy
 from . import distributed_options
+from .guard import SignalGuard
 from .optimizer_options import add_optimizer_arguments, optimizer_from_args
-from .options import int_list, picture_progress, positive_float, positive_int
+from .options import int_list, picture_progress, positive_float, positive_int, seed
 from .progress import step_progress
+from .stdout import emit
 
 __all__ = ["add_parser", "format_report", "run"]
 
@@ -43,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: full batch)")
     p.add_argument("--dtype", default="float64", help=f"{' or '.join(DTYPES)} (default: float64)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto = cuda when present)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data, initial weights and batch order (default: 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the data, initial weights and batch order (default: 0)")
     p.add_argument(
         "--init",
         default=None,
@@ -160,25 +163,66 @@ def format_report(result: CompareResult) -> str:
     return "\n".join(lines)
 
 
+def _progress(args: argparse.Namespace, guard: SignalGuard):
+    """The progress printer, which also defers signals once the last epoch is done (nothing may lose the run)."""
+    printer = step_progress("mva compare", args.quiet)
+
+    def progress(done: int, total: int) -> None:
+        if printer is not None:
+            printer(done, total)
+        if done >= total:
+            guard.deferring = True
+
+    return progress
+
+
 def run(args: argparse.Namespace) -> int:
+    """Check the outputs, train, print, save (whatever happens once training started), draw.
+
+    Exit status: 0 parity; 1 no parity or the run stopped early; 2 bad input (before any work);
+    3 the record or the pictures could not be written; 130/143 interrupted by SIGINT/SIGTERM (the
+    record, with the steps completed, is saved first).
+    """
     if args.nproc > 1:
         return distributed_options.run(args)
     spec = spec_from_args(args)
-    progress = step_progress("mva compare", args.quiet)
-    result = run_compare(spec, progress=progress, record=policy_from_args(args))
-    print(json.dumps(result.to_json(), indent=2, allow_nan=False) if args.json else format_report(result))
-    stopped = result.trajectories.stopped
-    record = record_from_result(result) if (args.save or args.plots) else None
-    if args.save:
-        save_record(record, args.save)
-        kept = f" with the {result.trajectories.steps} steps recorded" if stopped else ""
-        print(f"run record saved to {args.save}{kept}", file=sys.stderr)
-    if stopped:
-        print(f"mva: the run stopped early: {stopped}", file=sys.stderr)
-        if args.plots:
-            print("mva: pictures skipped: the run did not finish; draw what was recorded with 'mva plot'", file=sys.stderr)
-        return 130 if stopped.startswith("interrupted") else 1
-    if args.plots:
-        for path in write_pictures(record, args.plots, progress=picture_progress(args.quiet)):
-            print(f"wrote {path}", file=sys.stderr)
+    save = None if args.save is None else check_output_file(args.save, "--save")
+    plots = None if args.plots is None else check_output_dir(args.plots, "--plots")
+    with SignalGuard() as guard:
+        result = run_compare(spec, progress=_progress(args, guard), record=policy_from_args(args))
+        guard.deferring = True  # from here until the record is saved, signals wait
+        stopped = result.trajectories.stopped
+        emit(dumps(result.to_json(), indent=2) if args.json else format_report(result))
+        record = record_from_result(result) if (save or plots) else None
+        if save is not None:
+            print(f"saving the run record to {save} ...", file=sys.stderr, flush=True)
+            try:
+                save_record(record, save)
+            except (OSError, InputError) as err:
+                print(f"mva: error: could not save the run record to {save}: {one_line(err, 200)}", file=sys.stderr)
+                return 3
+            kept = f" with the {result.trajectories.steps} steps recorded" if (stopped or guard.received) else ""
+            print(f"run record saved to {save}{kept}", file=sys.stderr)
+        if guard.received is not None:
+            print(f"mva: {guard.name}; " + (stopped or "after training had finished"), file=sys.stderr)
+            if plots:
+                print("mva: pictures skipped; draw them from the record with 'mva plot'", file=sys.stderr)
+            return guard.exit_status
+        if stopped:
+            print(f"mva: the run stopped early: {stopped}", file=sys.stderr)
+            if plots:
+                print("mva: pictures skipped: the run did not finish; draw what was recorded with 'mva plot'", file=sys.stderr)
+            return 130 if stopped.startswith("interrupted") else 1
+        guard.deferring = False  # drawing may be interrupted: the record is safe
+        if plots is not None:
+            try:
+                for path in write_pictures(record, plots, progress=picture_progress(args.quiet)):
+                    print(f"wrote {path}", file=sys.stderr)
+            except KeyboardInterrupt:
+                print(f"mva: {guard.name} while drawing the pictures" + (f"; the record is saved in {save}" if save else ""), file=sys.stderr)
+                return guard.exit_status or 130
+            except Exception as err:  # a picture that fails must not cost the run: say so in one line
+                kept = f"; the record is saved in {save}" if save else "; rerun with --save to keep the record"
+                print(f"mva: error: drawing the pictures failed ({type(err).__name__}: {one_line(err, 120)}){kept}", file=sys.stderr)
+                return 3
     return 0 if result.parity else 1

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 import torch
 
+from ..jsonsafe import dumps
 from ..lecture.chain_rule import CHAINS, TORCH_FUNCTIONS, mse_chain, run_chain
 from ..lecture.derivation import check_lecture_slip
 from ..lecture.experiments import run_lecture
@@ -116,5 +116,5 @@ def run(args: argparse.Namespace) -> int:
             extra, data = make()
             lines += ["", *extra]
             out[key] = data
-    print(json.dumps(out, indent=2) if args.json else "\n".join(lines))
+    print(dumps(out, indent=2) if args.json else "\n".join(lines))
     return 0

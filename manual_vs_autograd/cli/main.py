@@ -1,7 +1,8 @@
 """``mva``: subcommands, shared error handling and exit statuses.
 
-Exit status: 0 success (and parity, for ``compare``); 1 the check ran but parity failed;
-2 bad input (one line on stderr, no traceback); 130 interrupted.
+Exit status: 0 success (and parity, for ``compare``); 1 the check ran but parity failed (or the run
+stopped early); 2 bad input (one line on stderr, no traceback); 3 the run finished but its record or
+pictures could not be written; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import sys
 from typing import Sequence
 
 from .. import __version__
-from ..errors import InputError
+from ..errors import InputError, one_line
 from . import bench, compare, lecture, plot
+from .guard import Terminated
 
 __all__ = ["build_parser", "main"]
 
@@ -41,11 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``mva`` with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as done:  # --help and --version print, then ask to exit: return instead
+            return done.code if isinstance(done.code, int) else 0
         return SUBCOMMANDS[args.command].run(args)
     except InputError as err:
-        print(f"mva: error: {err}", file=sys.stderr)
+        print(f"mva: error: {one_line(err)}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("mva: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("mva: interrupted", file=sys.stderr)
         return 130

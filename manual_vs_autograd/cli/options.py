@@ -6,7 +6,20 @@ import sys
 
 from argparse import ArgumentTypeError as InputError  # argparse shows its message as is
 
-__all__ = ["int_list", "picture_progress", "positive_float", "positive_int", "progress_printer"]
+__all__ = ["int_list", "picture_progress", "positive_float", "positive_int", "progress_printer", "seed"]
+
+MAX_SEED = 2**32 - 1  # numpy's and sklearn's random_state range
+
+
+def seed(text: str) -> int:
+    """A seed numpy, sklearn and torch all take: an integer in [0, 2**32 - 1]."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"expected an integer seed in [0, 2**32 - 1], got {text[:40]!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise InputError(f"seed {value} is outside [0, 2**32 - 1] ({MAX_SEED}), the range numpy and sklearn accept")
+    return value
 
 
 def positive_int(text: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..outputs import check_output_dir
 from ..plots import KINDS, write_pictures
 from ..record import load_record
 from .options import picture_progress
@@ -29,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    out = check_output_dir(args.out, "--out")
     record = load_record(args.run)
-    for path in write_pictures(record, args.out, args.kind or ["all"], progress=picture_progress(args.quiet)):
+    for path in write_pictures(record, out, args.kind or ["all"], progress=picture_progress(args.quiet)):
         print(f"wrote {path}", file=sys.stderr)
     return 0
