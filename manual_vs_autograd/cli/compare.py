@@ -109,6 +109,11 @@ def spec_from_args(args: argparse.Namespace) -> CompareSpec:
     )
 
 
+def _plain_sgd(train) -> bool:
+    spec = train.optimizer_spec()
+    return spec.name == "sgd" and spec.weight_decay == 0
+
+
 def format_report(result: CompareResult) -> str:
     """The human-readable table."""
     tr, traj, grads = result.train, result.trajectories, result.gradients
@@ -128,7 +133,8 @@ def format_report(result: CompareResult) -> str:
             f"{'yes' if p.exact else 'no ':<5}  {'within' if p.within else 'OUTSIDE'}"
         )
     sp, tp, sens = traj.step_parity, traj.trajectory, traj.sensitivity
-    lines += ["", f"step parity over {traj.steps} steps (same parameters, each step's gradients and loss):"]
+    lines += ["", f"step parity over {traj.steps} steps (same parameters, each step's gradients and loss"
+        + ("" if _plain_sgd(tr) else ", and the optimizer's update from the same state") + "):"]
     lines.append(
         f"  {'holds' if sp.holds else 'FAILS'}: {sp.checked} steps checked, {sp.bitwise} bitwise equal"
         + ("" if sp.holds else f"; first bad step {sp.first_bad_step}: {', '.join(sp.first_bad)}")
