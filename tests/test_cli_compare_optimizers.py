@@ -14,7 +14,8 @@ import pytest
 
 from manual_vs_autograd.cli import main
 from manual_vs_autograd.compare import default_lr
-from manual_vs_autograd.optim import OPTIMIZERS, default_lr as optimizer_default_lr
+from manual_vs_autograd.optim import OPTIMIZERS
+from manual_vs_autograd.optim import default_lr as optimizer_default_lr
 
 
 def _json(capsys, *argv) -> tuple[int, dict]:
@@ -42,7 +43,13 @@ def test_settings_reach_both_sides_and_the_json(capsys):
     )  # fmt: skip
     assert status == 0 and out["step_parity"]["holds"] is True
     opt = out["optimizer"]
-    assert (opt["lr"], opt["weight_decay"], opt["betas"], opt["eps"], opt["amsgrad"]) == (0.02, 0.1, [0.8, 0.99], 1e-6, True)
+    assert (opt["lr"], opt["weight_decay"], opt["betas"], opt["eps"], opt["amsgrad"]) == (
+        0.02,
+        0.1,
+        [0.8, 0.99],
+        1e-6,
+        True,
+    )
     assert out["steps"] == 2 * 8  # 750 samples in batches of 100
 
 

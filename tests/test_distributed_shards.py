@@ -5,9 +5,22 @@ from __future__ import annotations
 import pytest
 import torch
 
-from manual_vs_autograd import MLPConfig, init_params, load_blobs, loss_and_grads, targets_for
-from manual_vs_autograd.distributed import DistributedSpec, check_shardable, plan, shard, shard_sizes, shard_weight
+from manual_vs_autograd import (
+    MLPConfig,
+    init_params,
+    load_blobs,
+    loss_and_grads,
+    targets_for,
+)
 from manual_vs_autograd.bounds import mlp_grad_bounds
+from manual_vs_autograd.distributed import (
+    DistributedSpec,
+    check_shardable,
+    plan,
+    shard,
+    shard_sizes,
+    shard_weight,
+)
 from manual_vs_autograd.distributed.report import tensor_parity
 from manual_vs_autograd.errors import InputError
 
