@@ -13,6 +13,8 @@ from .data import Blobs, load_blobs, targets_for
 from .devices import resolve_device, resolve_dtype
 from .errors import InputError
 from .manual import labels_from_output, predict
+from .optim import OptimizerSpec, implementation
+from .optim import default_lr as optimizer_default_lr
 from .parity import GradientReport, ParamParity, compare_gradients
 from .preflight import check_fits, estimate
 from .recorder import RecordPolicy
@@ -57,6 +59,7 @@ class CompareSpec:
     centers: int = 4
     n_features: int = 2
     norm: str = "none"  # none | layer (layer normalisation before each hidden activation)
+    optimizer: OptimizerSpec | None = None  # None: plain SGD; its lr is replaced by ``lr`` (or that rule's default)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -107,6 +110,7 @@ class CompareResult:
             "device": str(self.device),
             "epochs": self.train.epochs,
             "lr": self.train.lr,
+            "optimizer": {**self.train.optimizer_spec().to_json(), "implementation": implementation(self.device)},
             "batch_size": self.train.batch_size,
             "seed": self.spec.seed,
             "init": self.init,
@@ -169,6 +173,15 @@ def _preflight(spec: CompareSpec, dtype: torch.dtype, record: RecordPolicy | Non
     check_fits(est, batch_size=spec.batch_size, n_samples=spec.n_samples)
 
 
+def _lr(spec: CompareSpec) -> float:
+    """``spec.lr``, else :func:`default_lr` for SGD and :func:`manual_vs_autograd.optim.default_lr` of it for the other rules."""
+    if spec.lr is not None:
+        return spec.lr
+    if spec.optimizer is None:
+        return default_lr(spec.loss)
+    return optimizer_default_lr(spec.optimizer.name, default_lr(spec.loss), spec.optimizer.momentum)
+
+
 def _accuracy(predicted: Tensor, labels: Tensor) -> float:
     return (predicted == labels).to(torch.float64).mean().item()
 
@@ -187,9 +200,10 @@ def run_compare(
     config = MLPConfig((spec.n_features, *spec.hidden, n_out), spec.activation, spec.loss, spec.norm)
     train = TrainConfig(
         epochs=spec.epochs,
-        lr=default_lr(spec.loss) if spec.lr is None else spec.lr,
+        lr=_lr(spec),
         batch_size=spec.batch_size,
         seed=spec.seed,
+        optimizer=spec.optimizer,
     )
     n_train = data.x_train.shape[0]
     init = spec.init or ("lecture" if config.sizes in LECTURE_SHAPES else "scaled")

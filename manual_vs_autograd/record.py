@@ -127,6 +127,7 @@ def record_from_result(result: Any) -> RunRecord:
             "steps_per_epoch": result.train.steps_per_epoch(result.data.x_train.shape[0]),
         },
         "spec": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(result.spec).items()},
+        "optimizer": result.train.optimizer_spec().to_json(),  # absent from older records (plain SGD)
         "init": result.init,
         "dtype": str(result.dtype).removeprefix("torch."),
         "device": str(result.device),

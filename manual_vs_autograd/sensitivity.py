@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from .config import MLPConfig
 from .streaming import finite_or_none
@@ -50,17 +51,18 @@ class Sensitivity:
 
     @classmethod
     def start(
-        cls, config: MLPConfig, params: dict[str, Tensor], lr: float
-    ) -> Sensitivity:
-        nudged = {
-            n: torch.nextafter(p, torch.full_like(p, math.inf))
-            for n, p in params.items()
-        }
+        cls,
+        config: MLPConfig,
+        params: dict[str, Tensor],
+        lr: float,
+        make_optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None = None,
+    ) -> "Sensitivity":
+        """The perturbed run, trained by ``make_optimizer(parameters)`` (default ``torch.optim.SGD`` at ``lr``)."""
+        nudged = {n: torch.nextafter(p, torch.full_like(p, math.inf)) for n, p in params.items()}
         twin = TwinMLP(config, nudged)
-        sens = cls(twin, torch.optim.SGD(twin.parameters(), lr=lr))
-        sens.distance.append(
-            max(float((nudged[n] - p).abs().max().item()) for n, p in params.items())
-        )
+        optimizer = make_optimizer(twin.parameters()) if make_optimizer else torch.optim.SGD(twin.parameters(), lr=lr)
+        sens = cls(twin, optimizer)
+        sens.distance.append(max(float((nudged[n] - p).abs().max().item()) for n, p in params.items()))
         sens.bound.append(0.0)
         return sens
 
@@ -68,15 +70,8 @@ class Sensitivity:
     def active(self) -> bool:
         return self.stopped_at is None
 
-    def step(
-        self,
-        step: int,
-        xb: Tensor,
-        yb: Tensor,
-        autograd: dict[str, Tensor],
-        allowed: dict[str, float],
-    ) -> None:
-        """One SGD step of the perturbed run; compare with the autograd side's parameters after ``step``."""
+    def step(self, step: int, xb: Tensor, yb: Tensor, autograd: dict[str, Tensor], allowed: dict[str, float]) -> None:
+        """One optimizer step of the perturbed run; compare with the autograd side's parameters after ``step``."""
         try:
             self.optimizer.zero_grad(set_to_none=True)
             loss = self.twin.loss(xb, yb)

@@ -55,21 +55,24 @@ class StepParity:
         manual: dict[str, Tensor],
         reference: dict[str, Tensor],
         bounds: dict[str, Tensor],
+        *,
+        count: bool = True,
     ) -> dict[str, float]:
-        """Compare one step's gradients (and ``loss``); returns each tensor's largest bound (for :class:`TrajectoryParity`)."""
-        self.checked += 1
+        """Compare one step's gradients (and ``loss``); returns each tensor's largest bound (for :class:`TrajectoryParity`).
+
+        ``count=False`` adds tensors to a step already counted (the optimizer's update, after its gradients).
+        """
+        self.checked += count
         bad_rows = []
         for name in reference:
             # the cheap ratio first; the full row (worst element, ULPs) only for a new worst or a bad tensor
             diff = (manual[name].double() - reference[name].double()).abs()
-            ratio = torch.where(
-                diff == 0, torch.zeros_like(diff), diff / bounds[name]
-            ).nan_to_num(math.inf, math.inf)
+            ratio = torch.where(diff == 0, torch.zeros_like(diff), diff / bounds[name]).nan_to_num(math.inf, math.inf)
             r = float(ratio.max().item()) if ratio.numel() else 0.0
             if name in self.worst and r <= self.worst[name].max_ratio and r <= 1.0:
                 continue
             row = compare_tensors(name, manual[name], reference[name], bounds[name])
-            if name not in self.worst or row.max_ratio > self.worst[name].max_ratio:
+            if name not in self.worst or row.max_ratio > self.worst[name].max_ratio or math.isnan(row.max_ratio):
                 self.worst[name], self.worst_step[name] = row, step
             if not row.within:
                 bad_rows.append(row)

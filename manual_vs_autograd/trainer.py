@@ -14,6 +14,15 @@ fed to both. The comparison streams (memory O(parameters), see :mod:`.streaming`
   accumulates are refreshed every :data:`TRAJECTORY_BOUND_EVERY` steps (also while bitwise equal).
 * **sensitivity** (:mod:`.sensitivity`) — a third run from a 1-ULP-perturbed start.
 
+The update rule is :class:`~.optim.OptimizerSpec`'s (default plain SGD): the hand-written rule of
+:mod:`.optim` on the manual side, ``torch.optim`` on the twin. For any rule but plain SGD (whose update
+``p - lr·g`` is fixed by the gradient) step parity also checks the **update** on the same steps as the
+gradients, teacher-forced: the manual rule runs from autograd's parameters, autograd's optimizer state
+(:func:`~.optim.state_from_torch`) and autograd's gradients, and every state buffer and parameter it
+produces is compared with what ``torch.optim`` produced, within :data:`UPDATE_BOUND_EPS` eps of each
+tensor's largest value (the optimizer package's bound for honest rounding; on the CPU the rules mirror
+torch's single-tensor implementation op for op and are bitwise equal).
+
 What is kept for pictures and ``--save`` is the :class:`~.recorder.Recorder`'s choice.
 """
 
@@ -22,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
@@ -29,7 +39,7 @@ from torch import Tensor
 from .bounds import mlp_grad_bounds, unit_roundoff
 from .config import MLPConfig
 from .errors import InputError, check_positive
-from .manual import loss_and_grads, sgd_step
+from .manual import loss_and_grads
 from .parity import ParamParity, compare_tensors
 from .recorder import Recorder, RecordPolicy
 from .sensitivity import Sensitivity
@@ -37,12 +47,19 @@ from .streaming import StepParity, TrajectoryParity
 from .twin import TwinMLP
 from .validation import check_inputs
 
+if TYPE_CHECKING:  # the optim package imports this module (for ``batches``): imported where used below
+    from .optim import ManualOptimizer, OptimizerSpec
+
 __all__ = ["SideRecord", "TrainConfig", "Trajectories", "batches", "train_side_by_side"]
 
 BOUND_EVERY_STEP_UNTIL = 2000
 BOUND_EVERY = 10
 LOSS_BOUND_EVERY = 50
 TRAJECTORY_BOUND_EVERY = 10  # the bounds that D_t accumulates are refreshed at steps 1, 11, 21, ... even when bitwise
+UPDATE_BOUND_EPS = 64
+"""Allowed |Δ| of a teacher-forced update (parameter or state buffer), in eps of the tensor's largest
+value: each rule is ≤ 6 elementwise ops per element, so an honest re-implementation (other ops, another
+kernel such as CUDA's foreach) differs by a few eps; 64 leaves room (``optim``'s ``honest_tolerance``)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,7 @@ class TrainConfig:
         None  # None: full batch; else shuffled mini-batches of this size
     )
     seed: int = 0  # seed of the generator that shuffles the mini-batches
+    optimizer: OptimizerSpec | None = None  # the update rule and its settings; None: plain SGD. Its lr is ``lr``
 
     def __post_init__(self) -> None:
         if (
@@ -68,6 +86,12 @@ class TrainConfig:
             isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size <= 0
         ):
             raise InputError(f"batch size must be a positive integer, got {self.batch_size!r}")
+
+    def optimizer_spec(self) -> OptimizerSpec:
+        """The update rule that runs: :attr:`optimizer` (default plain SGD) with the learning rate :attr:`lr`."""
+        from .optim import OptimizerSpec
+
+        return (self.optimizer or OptimizerSpec("sgd")).with_lr(self.lr)
 
     def steps_per_epoch(self, n_samples: int) -> int:
         """Steps in one pass over ``n_samples``: 1 for full batch, else ceil(n / batch size)."""
@@ -173,6 +197,7 @@ def train_side_by_side(
     progress: Callable[[int, int], None] | None = None,
     record: RecordPolicy | None = None,
     sensitivity: bool = True,
+    rule: Callable[..., None] | None = None,
 ) -> tuple[dict[str, Tensor], TwinMLP, Trajectories]:
     """Train a copy of ``params`` by hand and a :class:`TwinMLP` by autograd, on the same batches.
 
@@ -182,6 +207,8 @@ def train_side_by_side(
         progress: called as ``progress(step, total_steps)`` after each step.
         record: what to keep (default :class:`RecordPolicy`: every step within its budget).
         sensitivity: run the 1-ULP-perturbed third network (:mod:`.sensitivity`).
+        rule: the manual side's update rule, ``rule(params, grads, state, spec)`` (default
+            :func:`~.optim.manual_step`, the rule of ``train.optimizer_spec()``; tests pass mutated ones).
 
     Returns:
         the manual side's final parameters, the trained twin, and the run's :class:`Trajectories`.
@@ -196,10 +223,13 @@ def train_side_by_side(
         )
     manual = {name: p.detach().clone() for name, p in params.items()}
     twin = TwinMLP(config, params)
-    live = {
-        name: p.detach() for name, p in twin.named_math_parameters().items()
-    }  # views, no copies
-    optimizer = torch.optim.SGD(twin.parameters(), lr=train.lr)
+    from .optim import make_optimizers, manual_step, torch_optimizer
+
+    named = twin.named_math_parameters()
+    live = {name: p.detach() for name, p in named.items()}  # views, no copies
+    spec = train.optimizer_spec()
+    manual_optimizer, optimizer = make_optimizers(spec, manual, twin, rule=rule or manual_step)
+    check_update = spec.name != "sgd" or spec.weight_decay != 0 or rule is not None  # plain SGD: p - lr·g
     total = train.epochs * train.steps_per_epoch(x.shape[0])
     recorder = Recorder.for_run(
         record or RecordPolicy(),
@@ -210,7 +240,7 @@ def train_side_by_side(
         recorder,
         StepParity(),
         TrajectoryParity(unit_roundoff(x.dtype), train.lr),
-        Sensitivity.start(config, params, train.lr) if sensitivity else None,
+        Sensitivity.start(config, params, train.lr, lambda ps: torch_optimizer(spec, ps)) if sensitivity else None,
         x.dtype,
     )
     recorder.add_params(0, manual, live)
@@ -250,8 +280,11 @@ def train_side_by_side(
                 auto_grads,
             )
 
-            sgd_step(manual, grads, train.lr)
-            optimizer.step()
+            manual_optimizer.step(grads)
+            if check_update and (_bounded(step) or step % TRAJECTORY_BOUND_EVERY == 1):
+                _check_update(result.step_parity, step, manual_optimizer, optimizer, named, auto_grads)
+            else:
+                optimizer.step()
 
             losses = (L_manual.item(), L_auto.item())
             loss_diff = (
@@ -328,6 +361,44 @@ def _check_step(
     }  # teacher forcing: the manual step from autograd's parameters
     L_forced, forced = loss_and_grads(here, xb, yb, config)
     bounds = mlp_grad_bounds(config, here, xb, yb)
-    return checks.bounded_step(
-        step, {**forced, "loss": L_forced}, {**auto_grads, "loss": L_auto}, bounds
-    )
+    return checks.bounded_step(step, {**forced, "loss": L_forced}, {**auto_grads, "loss": L_auto}, bounds)
+
+
+def _check_update(
+    checks: StepParity,
+    step: int,
+    manual_optimizer: ManualOptimizer,
+    optimizer: torch.optim.Optimizer,
+    named: dict[str, torch.nn.Parameter],
+    auto_grads: dict[str, Tensor],
+) -> None:
+    """Run ``optimizer.step()`` and, teacher-forced, the manual rule from the same parameters, state and gradients.
+
+    Every state buffer and then every parameter the manual rule produces is compared with torch's, each
+    element within :data:`UPDATE_BOUND_EPS` eps of the tensor's largest value; a difference outside it
+    fails step parity at this step, named ``"update W1"`` (parameter) or ``"exp_avg W1"`` (state buffer).
+    """
+    from .optim import init_state, state_buffers, state_from_torch
+
+    spec = manual_optimizer.spec
+    params = {name: p.detach().clone() for name, p in named.items()}
+    state = state_from_torch(spec, optimizer, named)
+    if not any(state_buffers(state).values()):  # before torch's first step: the rule's own starting state
+        state = init_state(spec, params)
+    grads = {key: g.clone() for key, g in auto_grads.items()}
+    optimizer.step()
+    manual_optimizer.rule(params, grads, state, spec)
+    after = state_from_torch(spec, optimizer, named)
+    mine: dict[str, Tensor] = {}
+    theirs: dict[str, Tensor] = {}
+    for key, buffers in state_buffers(after).items():
+        for name, reference in buffers.items():
+            mine[f"{key} {name}"] = state_buffers(state)[key].get(name, torch.full_like(reference, math.nan))
+            theirs[f"{key} {name}"] = reference
+    for name, p in named.items():
+        mine[f"update {name}"], theirs[f"update {name}"] = params[name], p.detach()
+    bounds = {
+        key: torch.full_like(t, UPDATE_BOUND_EPS * torch.finfo(t.dtype).eps * (float(t.abs().max()) if t.numel() else 0.0))
+        for key, t in theirs.items()
+    }
+    checks.bounded_step(step, mine, theirs, bounds, count=False)

@@ -5,9 +5,23 @@ from __future__ import annotations
 import pytest
 import torch
 
-from manual_vs_autograd import MLPConfig, init_params, load_blobs, loss_and_grads, targets_for
-from manual_vs_autograd.distributed import DistributedSpec, check_shardable, plan, shard, shard_sizes, shard_weight
-from manual_vs_autograd.distributed.report import bound_for, tensor_parity
+from manual_vs_autograd import (
+    MLPConfig,
+    init_params,
+    load_blobs,
+    loss_and_grads,
+    targets_for,
+)
+from manual_vs_autograd.bounds import mlp_grad_bounds
+from manual_vs_autograd.distributed import (
+    DistributedSpec,
+    check_shardable,
+    plan,
+    shard,
+    shard_sizes,
+    shard_weight,
+)
+from manual_vs_autograd.distributed.report import tensor_parity
 from manual_vs_autograd.errors import InputError
 
 
@@ -38,26 +52,25 @@ def _shard_grads(loss: str, batch: int, world_size: int):
     shards = [
         loss_and_grads(params, x[s], y[s], config)[1] for s in (shard(index, world_size, r) for r in range(world_size))
     ]
-    return full, shards
+    return full, shards, mlp_grad_bounds(config, params, x, y)  # per element, at these parameters on the batch
 
 
 @pytest.mark.parametrize("loss", ["mse", "ce"])
 def test_weighted_average_of_uneven_shard_gradients_is_the_batch_gradient(loss):
-    full, shards = _shard_grads(loss, batch=7, world_size=2)  # shards of 4 and 3
+    full, shards, bounds = _shard_grads(loss, batch=7, world_size=2)  # shards of 4 and 3
     weights = [shard_weight(n, 7, 2) for n in shard_sizes(7, 2)]
-    bound = bound_for(torch.float64, "grad")
     for k in full:
         weighted = sum(w * g[k] for w, g in zip(weights, shards)) / 2
         plain = sum(g[k] for g in shards) / 2  # what DDP computes from unweighted shard means
-        assert tensor_parity(k, weighted, full[k]).ok(bound), k
+        assert tensor_parity(k, weighted, full[k], bounds[k]).within, k
         # without the weights, the average of shard means is another number, far outside rounding
-        assert not tensor_parity(k, plain, full[k]).ok(bound), k
+        assert not tensor_parity(k, plain, full[k], bounds[k]).within, k
 
 
 def test_even_shards_need_no_weights():
-    full, shards = _shard_grads("mse", batch=8, world_size=2)
+    full, shards, bounds = _shard_grads("mse", batch=8, world_size=2)
     for k in full:
-        assert tensor_parity(k, (shards[0][k] + shards[1][k]) / 2, full[k]).ok(bound_for(torch.float64, "grad"))
+        assert tensor_parity(k, (shards[0][k] + shards[1][k]) / 2, full[k], bounds[k]).within, k
 
 
 def test_a_batch_smaller_than_the_process_count_is_refused():

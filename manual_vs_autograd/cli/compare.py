@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..compare import CompareResult, CompareSpec, run_compare
+from ..compare import CompareResult, CompareSpec, default_lr, run_compare
 from ..config import INIT_SCHEMES
 from ..devices import DTYPES
 from ..errors import InputError, one_line
@@ -14,7 +14,9 @@ from ..outputs import check_output_dir, check_output_file
 from ..plots import write_pictures
 from ..record import record_from_result, save_record
 from ..recorder import DEFAULT_BUDGET_BYTES, RecordPolicy
+from . import distributed_options
 from .guard import SignalGuard
+from .optimizer_options import add_optimizer_arguments, optimizer_from_args
 from .options import int_list, picture_progress, positive_float, positive_int, seed
 from .progress import step_progress
 from .stdout import emit
@@ -71,6 +73,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="K",
         help=f"keep every K-th step (default: every step if the record fits {DEFAULT_BUDGET_BYTES // 2**20} MiB, else thinned to fit)",
     )
+    add_optimizer_arguments(p)
+    distributed_options.add_arguments(p)
     return p
 
 
@@ -101,7 +105,13 @@ def spec_from_args(args: argparse.Namespace) -> CompareSpec:
         centers=args.centers,
         n_features=args.features,
         norm=args.norm,
+        optimizer=optimizer_from_args(args, sgd_lr=default_lr(args.loss)),
     )
+
+
+def _plain_sgd(train) -> bool:
+    spec = train.optimizer_spec()
+    return spec.name == "sgd" and spec.weight_decay == 0
 
 
 def format_report(result: CompareResult) -> str:
@@ -112,6 +122,7 @@ def format_report(result: CompareResult) -> str:
     lines = [
         f"network {result.config.describe()} | {str(result.dtype).removeprefix('torch.')} on {result.device} | "
         f"{tr.epochs} epochs, lr {tr.lr:g}, {batch}, {n_train} training samples | init {result.init}, seed {result.spec.seed}",
+        f"optimizer {tr.optimizer_spec().describe()}",
         "",
         "gradients at the first step, manual vs autograd, each element against its own bound:",
         f"  {'param':<6} {'shape':<10} {'max |diff|':>11} {'max ULP':>8} {'|diff|/bound':>12}  exact  verdict",
@@ -122,7 +133,8 @@ def format_report(result: CompareResult) -> str:
             f"{'yes' if p.exact else 'no ':<5}  {'within' if p.within else 'OUTSIDE'}"
         )
     sp, tp, sens = traj.step_parity, traj.trajectory, traj.sensitivity
-    lines += ["", f"step parity over {traj.steps} steps (same parameters, each step's gradients and loss):"]
+    lines += ["", f"step parity over {traj.steps} steps (same parameters, each step's gradients and loss"
+        + ("" if _plain_sgd(tr) else ", and the optimizer's update from the same state") + "):"]
     lines.append(
         f"  {'holds' if sp.holds else 'FAILS'}: {sp.checked} steps checked, {sp.bitwise} bitwise equal"
         + ("" if sp.holds else f"; first bad step {sp.first_bad_step}: {', '.join(sp.first_bad)}")
@@ -177,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
     3 the record or the pictures could not be written; 130/143 interrupted by SIGINT/SIGTERM (the
     record, with the steps completed, is saved first).
     """
+    if args.nproc > 1:
+        return distributed_options.run(args)
     spec = spec_from_args(args)
     save = None if args.save is None else check_output_file(args.save, "--save")
     plots = None if args.plots is None else check_output_dir(args.plots, "--plots")

@@ -78,6 +78,11 @@ def _refuse_unsupported(args: argparse.Namespace) -> None:
             raise InputError(
                 f"--{option} is not supported with --nproc {args.nproc}; expected a run without --{option}"
             )
+    # mva compare's options that the distributed run does not take (plain SGD, no normalisation)
+    if getattr(args, "optimizer", "sgd") != "sgd" or getattr(args, "weight_decay", None) or getattr(args, "momentum", None):
+        raise InputError(f"--nproc {args.nproc} trains with plain SGD; expected --optimizer sgd without momentum or weight decay")
+    if getattr(args, "norm", "none") != "none":
+        raise InputError(f"--norm {args.norm} is not supported with --nproc {args.nproc}; expected --norm none")
 
 
 def run(args: argparse.Namespace) -> int:

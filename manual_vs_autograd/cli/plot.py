@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
+from ..errors import InputError
 from ..outputs import check_output_dir
 from ..plots import KINDS, write_pictures
 from ..record import load_record
 from .options import picture_progress
 
 __all__ = ["add_parser", "run"]
+
+OPTIMIZER_PATHS = "optimizer-paths"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -19,10 +24,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="draw the pictures of a run saved with 'mva compare --save'",
         description="Draw pictures of a saved run record (no training). Kinds: all, " + ", ".join(KINDS) + ".",
     )
-    p.add_argument("run", metavar="RUN", help="a run record written by 'mva compare --save RUN'")
+    p.add_argument("run", metavar="RUN", nargs="?", help="a run record written by 'mva compare --save RUN' "
+                   f"(not needed for --kind {OPTIMIZER_PATHS} alone)")  # fmt: skip
     p.add_argument(
         "--kind", action="append", default=None, metavar="KIND",
-        help="picture kind (repeatable; default: all)",
+        help=f"picture kind (repeatable; default: all); {OPTIMIZER_PATHS}: SGD, momentum and Adam on the lecture "
+        "network's loss, manual and torch.optim (trains the lecture run itself, no record needed)",
     )  # fmt: skip
     p.add_argument("--out", default="plots", metavar="DIR", help="folder to write into (default: plots)")
     p.add_argument("--quiet", action="store_true", help="do not name each picture as it is drawn")
@@ -30,8 +37,27 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    kinds = [k for k in args.kind or ["all"] if k != OPTIMIZER_PATHS]
+    if kinds and args.run is None:
+        raise InputError(f"no run record given; expected 'mva plot RUN' (only --kind {OPTIMIZER_PATHS} needs none)")
     out = check_output_dir(args.out, "--out")
+    if len(kinds) < len(args.kind or ["all"]):
+        _optimizer_paths(out, args.quiet)
+    if not kinds:
+        return 0
     record = load_record(args.run)
-    for path in write_pictures(record, out, args.kind or ["all"], progress=picture_progress(args.quiet)):
+    for path in write_pictures(record, out, kinds, progress=picture_progress(args.quiet)):
         print(f"wrote {path}", file=sys.stderr)
     return 0
+
+
+def _optimizer_paths(out: str | os.PathLike, quiet: bool) -> None:
+    """The optimizer-paths picture (:func:`~manual_vs_autograd.plots.optimizer_paths.lecture_optimizer_paths`)."""
+    from ..plots.common import save_figure
+    from ..plots.optimizer_paths import lecture_optimizer_paths
+
+    progress = picture_progress(quiet)
+    if progress is not None:
+        progress(OPTIMIZER_PATHS)
+    path = save_figure(lecture_optimizer_paths(), Path(out) / "optimizer_paths.png")
+    print(f"wrote {path}", file=sys.stderr)

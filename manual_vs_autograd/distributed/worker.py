@@ -35,6 +35,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ..atomic import atomic_path
+from ..bounds import mlp_grad_bounds
 from ..config import MLPConfig
 from ..manual import loss_and_grads, sgd_step
 from ..trainer import batches
@@ -108,7 +109,7 @@ class _Record:
 
     def __init__(self, params: dict[str, Tensor], steps: int):
         numel = sum(p.numel() for p in params.values())
-        per_row = 7 * numel * next(iter(params.values())).element_size()  # 3 runs' parameters, 4 gradients
+        per_row = 9 * numel * next(iter(params.values())).element_size()  # 3 runs' parameters, 4 gradients, 2 bounds
         self.every = max(1, math.ceil((steps + 1) * per_row / RECORD_BUDGET_BYTES))
         self.losses: dict[str, list[float]] = {side: [] for side in ("manual", "ddp", "single")}
         self.param_steps: list[int] = []
@@ -116,8 +117,9 @@ class _Record:
             s: {k: [] for k in params} for s in ("manual", "ddp", "single")
         }
         self.check_steps: list[int] = []
-        self.check_losses: dict[str, list[float]] = {"full_at_manual": [], "full_at_ddp": []}
-        sides = ("manual", "ddp", "full_at_manual", "full_at_ddp")
+        # the whole batch's loss and gradients at each side's parameters, and their per-element bounds there
+        self.check_losses: dict[str, list[float]] = {k: [] for k in ("full_at_manual", "full_at_ddp", "bound_at_manual", "bound_at_ddp")}  # fmt: skip
+        sides = ("manual", "ddp", "full_at_manual", "full_at_ddp", "bound_at_manual", "bound_at_ddp")
         self.grads: dict[str, dict[str, list[Tensor]]] = {s: {f"d{k}": [] for k in params} for s in sides}
         self.bitwise = True  # manual and DDP parameters equal at every step
         self.first_difference: int | None = None
@@ -227,6 +229,8 @@ def _train(rank, p: Plan, x, y, start, model, optimizer, device) -> dict | None:
             ddp_now = _ddp_params(model)
             same = all(torch.equal(manual[k], ddp_now[k]) for k in manual)
             full_ddp = full_manual if same else _full_batch(ddp_now, x[index], y[index], config)
+            bound_manual = mlp_grad_bounds(config, manual, x[index], y[index])
+            bound_ddp = bound_manual if same else mlp_grad_bounds(config, ddp_now, x[index], y[index])
         xs, ys = x[mine], y[mine]
         L_manual, grads = manual_allreduce_step(manual, xs, ys, config, p.lr, W, weight)
         L_ddp = ddp_step(model, optimizer, xs, ys, weight)
@@ -243,10 +247,15 @@ def _train(rank, p: Plan, x, y, start, model, optimizer, device) -> dict | None:
                 ddp_grads = {f"d{k}": t.grad for k, t in model.module.twin.named_math_parameters().items()}
                 record.check_losses["full_at_manual"].append(full_manual[0])
                 record.check_losses["full_at_ddp"].append(full_ddp[0])
+                grad_bounds = {}
+                for side, bounds in (("manual", bound_manual), ("ddp", bound_ddp)):
+                    record.check_losses[f"bound_at_{side}"].append(float(bounds["loss"]))
+                    grad_bounds[f"bound_at_{side}"] = {k: b for k, b in bounds.items() if k != "loss"}
                 record.grads_at(
                     step,
-                    {"manual": grads, "ddp": ddp_grads, "full_at_manual": full_manual[1], "full_at_ddp": full_ddp[1]},
-                )
+                    {"manual": grads, "ddp": ddp_grads, "full_at_manual": full_manual[1], "full_at_ddp": full_ddp[1],
+                     **grad_bounds},
+                )  # fmt: skip
             record.params_at(step, step == total, {"manual": manual, "ddp": _ddp_params(model), "single": single})
         if not bool(torch.isfinite(losses).all()):
             stopped = f"the batch loss became {losses.tolist()} (manual, DDP) at step {step}"
