@@ -68,6 +68,10 @@ C_LAYER = 4.0
 
 _FN_ULPS = {"sigmoid": 4.0, "tanh": 4.0, "relu": 0.0, "identity": 0.0}
 _UNKNOWN_FN_ULPS = 8.0
+LOSS_OPS = 4
+"""Element-wise operations behind one gradient element of a registered loss, beside a reduction over its row."""
+LOSS_PROBES = 8
+"""Random sign patterns for a registered loss's responses (as ``layer_grad_bounds``' ``samples``)."""
 
 
 def unit_roundoff(dtype: torch.dtype) -> float:
@@ -98,18 +102,32 @@ def _activation_fn(name: str) -> Callable[[Tensor], Tensor]:
     return TORCH_ACTIVATIONS[name]
 
 
+def _builtin(name: str, kind: str) -> bool:
+    """Whether ``name`` still means the built-in function this module has a formula for (not replaced by a registration)."""
+    import torch.nn.functional as F
+
+    from .twin import TORCH_ACTIVATIONS, TORCH_LOSSES, _identity
+
+    if kind == "loss":
+        builtin = {"mse": F.mse_loss, "bce": F.binary_cross_entropy, "ce": F.cross_entropy}.get(name)
+        return builtin is not None and TORCH_LOSSES.get(name) is builtin
+    builtin = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": _identity}.get(name)
+    return builtin is not None and TORCH_ACTIVATIONS.get(name) is builtin
+
+
 def _activation(name: str, a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Tensor, Callable]:
     """``h = f(a)`` in float64, ``S(h)``, and the backward's ``(dh, S_dh) -> (da, S_da)``."""
-    if name == "sigmoid":
+    known = _builtin(name, "activation")  # False for a registered activation, or a built-in name replaced
+    if known and name == "sigmoid":
         h = torch.sigmoid(a)
         phi, dphi, T = h * (1 - h), (1 - 2 * h).abs(), h.abs() * (1 + h.abs())
-    elif name == "tanh":
+    elif known and name == "tanh":
         h = torch.tanh(a)
         phi, dphi, T = 1 - h * h, 2 * h.abs(), 1 + h * h
-    elif name == "relu":
+    elif known and name == "relu":
         h = torch.relu(a)
         phi, dphi, T = (a > 0).to(a.dtype), torch.zeros_like(a), torch.zeros_like(a)
-    elif name == "identity":
+    elif known and name == "identity":
         h = a
         phi, dphi, T = torch.ones_like(a), torch.zeros_like(a), torch.zeros_like(a)
     else:
@@ -151,6 +169,8 @@ def _loss(loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float) -> tuple[T
     """Loss value, ``S(L)``, ``∂L/∂y_hat`` and its ``S``, all float64."""
     M = y_hat.numel()
     tiny = torch.finfo(torch.float64).tiny
+    if not _builtin(loss, "loss"):
+        return _registered_loss(loss, y_hat, S_y, y, u)
     if loss == "mse":
         d = y_hat - y
         S_d = S_y + d.abs()
@@ -197,7 +217,100 @@ def _loss(loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float) -> tuple[T
         L = -picked.sum() / n
         S_L = S_lp.gather(1, y.view(-1, 1)).sum() / n + _g(n + 1, u) * picked.abs().sum() / n
         return L, S_L, dy, S_dy
-    raise ValueError(f"no error model for loss {loss!r}; known: mse, bce, ce")
+    return _registered_loss(loss, y_hat, S_y, y, u)
+
+
+K_LN = 10.0
+"""Roundings along the longest path from one term to ``∂L/∂a`` in a layer norm's backward, sums aside: the
+manual's ``dz·d``, ``r³`` (≤ 2), ``×dr``, ``×d``, ``/O``, ``+ dz·r``, ``- mean``, ``/O``; torch's kernel
+(``r³``, ``×(db·μ - ds)``, ``/O``, ``×a``, ``+ c``, ``+ r·dz``) has fewer."""
+
+
+def _layer_norm(a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Tensor, Callable]:
+    """``z = (a - μ)·r`` over the last dimension in float64, ``S(z)``, and the backward's ``(dz, S_dz) -> (da, S_da)``.
+
+    Term magnitudes are taken from the *uncentred* input ``|a| + |μ|`` wherever torch's kernels use it
+    (Welford or ``E[a²] - μ²`` for the variance, ``a·r + (-μ·r)`` for ``z``, ``Σ dz·a - μ·Σ dz`` in the
+    backward), so that both the manual centred form and the kernel's are inside the bound.
+    """
+    from .norm import EPS
+
+    O = a.shape[-1]
+
+    def mean(t: Tensor) -> Tensor:
+        return t.mean(dim=-1, keepdim=True)
+
+    mu = mean(a)
+    S_mu = mean(S_a) + _g(O + 1, u) * mean(a.abs())
+    d = a - mu
+    S_d = S_a + S_mu + d.abs()
+    v = mean(d * d)
+    S_v = 2 * mean(d.abs() * S_d) + _g(O + 2, u) * (mean(a * a) + mu * mu)
+    w = v + EPS
+    r = w.rsqrt()
+    S_r = r * (0.5 * (S_v + w) / w + 2)  # + ε (one rounding), then sqrt and 1/ (or rsqrt, ≤ 2 ULP)
+    z = d * r
+    za = r * (a.abs() + mu.abs())  # |z| as the kernel forms it, from the uncentred input: ≥ |z|
+    S_z = r * S_d + d.abs() * S_r + 3 * za
+
+    def backward(dz: Tensor, S_dz: Tensor) -> tuple[Tensor, Tensor]:
+        # da = r·(dz - mean(dz) - z·mean(dz·z)): three terms, two of them sums over the width O
+        m1, m2 = mean(dz), mean(dz * z)
+        da = r * (dz - m1 - z * m2)
+        adz = dz.abs()
+        cross = mean(adz * za)  # ≥ |mean(dz·z)|, as summed from uncentred terms
+        T = adz + mean(adz) + za * cross  # the terms' magnitudes (over r)
+        S_da = (
+            r * (S_dz + mean(S_dz) + z.abs() * mean(S_dz * z.abs()))  # dz's error through the exact map
+            + S_r * (adz + m1.abs() + 3 * z.abs() * m2.abs())  # r's error (r³ in the third term)
+            + r * (S_z * m2.abs() + z.abs() * mean(adz * S_z))  # z's (d's) error
+            + r * (_g(O + 1, u) * (mean(adz) + za * cross + mean(za) * cross) + K_LN * T)  # this layer's roundings
+        )
+        return da, S_da
+
+    return z, S_z, backward
+
+
+def _registered_loss(
+    name: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """A loss without a formula here (``register_loss``): its derivatives by autograd in float64, see the module docstring."""
+    from .twin import TORCH_LOSSES  # the torch function of each registered name lives with the twin
+
+    fn = TORCH_LOSSES[name]
+    y_grad = y.is_floating_point()
+
+    def value_and_grads(yh: Tensor, yt: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        with torch.enable_grad(), torch.inference_mode(False):
+            yh = yh.detach().clone().requires_grad_(True)
+            yt = yt.detach().clone().requires_grad_(y_grad)
+            L = fn(yh, yt)
+            got = torch.autograd.grad(L, [yh, yt] if y_grad else [yh], allow_unused=True)
+        g = torch.zeros_like(yh) if got[0] is None else got[0]
+        g_y = torch.zeros_like(yt) if not y_grad or got[1] is None else got[1]
+        return L.detach(), g.detach(), g_y.detach()
+
+    L, g, g_y = value_and_grads(y_hat, y)
+    M, K = y_hat.numel(), y_hat.shape[-1]
+    n = K + LOSS_OPS  # operations behind one gradient element: a row-wise reduction over K, then a few
+    generator = torch.Generator().manual_seed(0)
+
+    def signs(t: Tensor) -> Tensor:
+        return (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1).to(torch.float64).to(t.device)
+
+    probe = 1e-6  # relative size of each perturbation (linear to ~1e-6 in float64); responses are divided by it
+    room = (S_y / y_hat.abs().clamp_min(torch.finfo(torch.float64).tiny)).max().item()
+    step = probe / room if room > 0 and math.isfinite(room) else 0.0  # S_y scaled so no element moves > 1e-6 relative
+    R, P = torch.zeros_like(g), torch.zeros_like(g)
+    for _ in range(LOSS_PROBES):
+        moved_y = y * (1 + probe * signs(y)) if y_grad else y
+        R = torch.maximum(R, (value_and_grads(y_hat * (1 + probe * signs(y_hat)), moved_y)[1] - g).abs() / probe)
+        if step > 0:
+            P = torch.maximum(P, (value_and_grads(y_hat + step * signs(y_hat) * S_y, y)[1] - g).abs() / step)
+    S_dy = 2 * P + 2 * n * R + g.abs()
+    response = (g.abs() * y_hat.abs()).sum() + ((g_y.abs() * y.abs()).sum() if y_grad else 0.0)
+    S_L = (g.abs() * S_y).sum() + n * response + _g(M + 1, u) * L.abs()
+    return L, S_L, g, S_dy
 
 
 def mlp_magnitudes(config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float) -> dict[str, Tensor]:
@@ -211,14 +324,20 @@ def mlp_magnitudes(config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y
         a = torch.addmm(b, h, W.t())
         S_a = S_h @ W.abs().t() + _g(W.shape[1] + 1, u) * torch.addmm(b.abs(), h.abs(), W.abs().t())
         saved.append((h, S_h, W))
+        norm_backward = None
+        if config.normalises(layer):
+            a, S_a, norm_backward = _layer_norm(a, S_a, u)
         h, S_h, backward = _activation(config.layer_activation(layer), a, S_a, u)
-        backwards.append(backward)
-    yt = y if config.loss == "ce" else y.to(f64)
+        backwards.append((backward, norm_backward))
+    yt = y.to(f64) if y.is_floating_point() else y
     L, S_L, dh, S_dh = _loss(config.loss, h, S_h, yt, u)
     out: dict[str, Tensor] = {"loss": S_L}
     n = x.shape[0]
     for layer in range(config.n_layers, 0, -1):
-        da, S_da = backwards[layer - 1](dh, S_dh)
+        backward, norm_backward = backwards[layer - 1]
+        da, S_da = backward(dh, S_dh)
+        if norm_backward is not None:
+            da, S_da = norm_backward(da, S_da)
         h_prev, S_prev, W = saved[layer - 1]
         out[f"dW{layer}"] = S_da.t() @ h_prev.abs() + da.abs().t() @ S_prev + _g(n, u) * (da.abs().t() @ h_prev.abs())
         out[f"db{layer}"] = S_da.sum(0) + _g(n, u) * da.abs().sum(0)
