@@ -1,7 +1,7 @@
 """Power and specificity of the verdict: injected bugs are caught, honest differences are not flagged.
 
 Random networks (depth 1-4, widths 1-24, sigmoid/tanh/relu, mse/bce/ce, batches 1-256) in float32 and
-float64; see :mod:`manual_vs_autograd.mutations` for the cases. The verdict's bounds come from the
+float64, and the same kind of networks with layer normalisation in their hidden layers; see :mod:`manual_vs_autograd.mutations` for the cases. The verdict's bounds come from the
 error model of :mod:`manual_vs_autograd.bounds`, no tolerance is chosen here.
 """
 
@@ -16,11 +16,17 @@ from manual_vs_autograd.mutations import honest_variants, make_case, mutants, pa
 from manual_vs_autograd.parity import compare_tensors
 
 SEEDS = range(16)  # 16 random networks per dtype keep the module near 20 s on two busy cores
+LAYER_NORM_SEEDS = range(16, 24)  # and 8 more with layer normalisation in their hidden layers
 
 
 @pytest.fixture(scope="module", params=[torch.float32, torch.float64], ids=["float32", "float64"])
 def cases(request):
     return [make_case(seed, request.param) for seed in SEEDS]
+
+
+@pytest.fixture(scope="module", params=[torch.float32, torch.float64], ids=["float32", "float64"])
+def layer_norm_cases(request):
+    return [make_case(seed, request.param, norm="layer") for seed in LAYER_NORM_SEEDS]
 
 
 def test_every_mutation_but_single_tensor_scaling_is_caught(cases):
@@ -60,6 +66,31 @@ def test_honest_differences_are_never_flagged(cases):
                 worst = max(worst, row.max_ratio)
     # The model's constant has room: honest differences use far less than the bound (c = 3).
     assert worst < 1.0 / C_TWO_SIDES
+
+
+def test_layer_norm_networks_honest_differences_pass_and_bugs_are_caught(layer_norm_cases):
+    # Honest differences (batch order, the textbook layer-norm backward, float32 against float64) stay
+    # inside the bounds in both dtypes. In float64 every mutation but single-tensor scaling is caught. In
+    # float32 the gross bugs are (a dropped 2 or 1/N, a wrong activation derivative), but not every
+    # entry-level one: the first-order model sums magnitudes through each normalised layer, which at
+    # depth 3-4 puts the first layers' bounds above their largest entries (measured: the honest
+    # differences then use < 3% of the bound), so no sound bound from this model can see those.
+    for case in layer_norm_cases:
+        for kind, candidate, reference, dtype in honest_variants(case):
+            bounds = case.bounds if dtype == case.dtype else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=dtype)
+            for name in reference:
+                row = compare_tensors(name, candidate[name], reference[name], bounds[name])
+                assert row.within, (kind, case.describe(), row)
+    must = {"factor 2 dropped", "1/N dropped", "wrong activation derivative"}
+    missed = [
+        (kind, case.describe())
+        for case in layer_norm_cases
+        for kind, grads in mutants(case)
+        if (kind in must or (case.dtype == torch.float64 and kind != "one tensor x(1+δ)"))
+        and not package_flags(grads, case.reference, case.bounds)
+    ]
+    assert not missed
+    assert all(case.config.norm == "layer" for case in layer_norm_cases)
 
 
 @pytest.mark.parametrize("seed", [4, 7])  # 3-24-1 tanh mse batch 32; 2-21-2-3-18-1 sigmoid bce batch 7
