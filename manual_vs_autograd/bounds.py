@@ -325,7 +325,8 @@ def _registered_loss(
         return (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1).to(torch.float64).to(t.device)
 
     probe = 1e-6  # relative size of each perturbation (linear to ~1e-6 in float64); responses are divided by it
-    room = (S_y / y_hat.abs().clamp_min(torch.finfo(torch.float64).tiny)).max().item()
+    floor = max(1e-3 * y_hat.abs().max().item(), torch.finfo(torch.float64).tiny)  # an output at 0 moves like a small one
+    room = (S_y / y_hat.abs().clamp_min(floor)).max().item() if y_hat.numel() else 0.0
     step = probe / room if room > 0 and math.isfinite(room) else 0.0  # S_y scaled so no element moves > 1e-6 relative
     R, P = torch.zeros_like(g), torch.zeros_like(g)
     for _ in range(LOSS_PROBES):
