@@ -20,9 +20,28 @@ network's forward and backward pass **on magnitudes** carries, beside each value
   tanh ``φ = 1 - h²``: ``T = 1 + h²``; relu: ``T = 0``, but where ``|a| ≤ u·S(a)`` the gate may flip
   and the whole ``|dh|`` is allowed; unknown activations (``register_activation``): ``T = max(|f'(a)|, 1)``
   (activation derivatives are computed from O(1) terms), ``f'`` and ``f''`` taken by autograd in float64;
+* layer normalisation over the width ``O`` (``norm="layer"``, between a hidden linear map and its
+  activation): ``S(μ) = mean S(a) + g(O+1)·mean|a|``, ``S(d) = S(a) + S(μ) + |d|``,
+  ``S(v) = 2·mean(|d|S(d)) + g(O+2)·(mean a² + μ²)``, ``S(r) = r·(½·(S(v) + v + ε)/(v + ε) + 2)``,
+  ``S(z) = r·S(d) + |d|·S(r) + 3·ẑ`` with ``ẑ = r(|a| + |μ|)``: the term sizes are the *uncentred* ones,
+  because torch's kernels form the variance by Welford or ``E[a²] - μ²`` and ``z`` as ``a·r + (-μ·r)``.
+  Its backward ``da = r·(dz - m₁ - z·m₂)``, ``m₁ = mean dz``, ``m₂ = mean(dz·z)`` (two sums over ``O``):
+  ``S(da) = r·(S(dz) + mean S(dz) + |z|·mean(|z|S(dz))) + S(r)·(|dz| + |m₁| + 3|z||m₂|)
+  + r·(S(z)|m₂| + |z|·mean(|dz|S(z))) + r·(g(O+1)·(mean|dz| + (ẑ + mean ẑ)·c₂) + K_LN·T)`` with
+  ``c₂ = mean(|dz|ẑ)``, ``T = |dz| + mean|dz| + ẑ·c₂`` and ``K_LN = 10`` roundings per term
+  (:data:`K_LN`): the exact map on the upstream errors, ``r``'s error (cubed in the third term),
+  ``z``'s error, then this layer's own roundings;
 * the losses likewise (MSE ``2(ŷ - y)/M``; BCE ``(ŷ - y)/(ŷ(1 - ŷ))/N`` including the ill-conditioning
   of ``1 - ŷ`` near saturation; softmax cross-entropy through ``log_softmax`` and ``exp``), and the loss
-  value itself (a mean of ``M`` terms: ``g(M + 1)``).
+  value itself (a mean of ``M`` terms: ``g(M + 1)``). A loss registered with ``register_loss`` (or a
+  built-in name replaced) has no formula here: its value and gradient ``g`` come from its torch
+  function by autograd in float64, and ``S(dy) = 2·P + 2·n·R + |g|`` where ``P`` is the gradient's
+  largest response to the forward's error ``S(ŷ)`` and ``R`` its largest response to a unit relative
+  perturbation of ``ŷ`` and ``y`` (backward stability, ``n = K + 4`` operations per element: a
+  reduction over the row's ``K`` outputs, then a few), each probed with 8 random sign patterns and
+  doubled (random signs see about half of an absolute sum, as for :func:`layer_grad_bounds`);
+  ``S(L) = Σ|g|S(ŷ) + n·(Σ|g||ŷ| + Σ|∂L/∂y||y|) + g(M + 1)·|L|`` (a mean of terms of one sign, as
+  losses are). A registered activation likewise takes the unknown-activation model above.
 
 **The constant.** Two correct implementations each lie within ``u·S`` of the exact value, so they
 differ by at most ``2·u·S`` to first order. The neglected second-order terms are products of the
@@ -39,6 +58,13 @@ Measured against this constant (``tests/test_verdict.py``, ``scripts/mutation_ta
 honest cases (another batch order, float32 against float64, plain-formula variants) the worst
 ``|Δ|/(u·S)`` stays below 0.5, while the mutation suite's smallest bugs exceed the bound.
 
+With layer norms the model is loose at depth: every normalised layer re-scales its rows to unit
+variance, so the magnitudes summed through each linear map (``Σ|h||W|`` against ``|Σ hW|``) are not
+squashed by the activations as in a plain network. On random 3-4-layer normalised networks in float32
+the honest differences use < 3% of the bound and the first layers' bounds can exceed their largest
+entries: there only gross bugs are resolvable (``tests/test_verdict.py``); in float64 every injected
+bug still is.
+
 For **arbitrary layers** (:func:`layer_grad_bounds`) the magnitudes are not known, so the model is
 backward stability instead: a correct backward in precision ``u`` is the exact backward of inputs
 (and ``dout``) perturbed relatively by at most ``n·u`` per element, ``n`` the longest sum it can form
@@ -52,20 +78,14 @@ dominates (and ``n`` already over-counts when many do).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
 
 from .config import MLPConfig
 
-__all__ = [
-    "C_LAYER",
-    "C_TWO_SIDES",
-    "layer_grad_bounds",
-    "mlp_grad_bounds",
-    "unit_roundoff",
-]
+__all__ = ["C_LAYER", "C_TWO_SIDES", "layer_grad_bounds", "mlp_grad_bounds", "unit_roundoff"]
 
 C_TWO_SIDES = 3.0
 """2 (two implementations, each within u·S of exact) × 1.5 (second-order terms while u·S/|v| ≤ 1/3)."""
@@ -74,6 +94,10 @@ C_LAYER = 4.0
 
 _FN_ULPS = {"sigmoid": 4.0, "tanh": 4.0, "relu": 0.0, "identity": 0.0}
 _UNKNOWN_FN_ULPS = 8.0
+LOSS_OPS = 4
+"""Element-wise operations behind one gradient element of a registered loss, beside a reduction over its row."""
+LOSS_PROBES = 8
+"""Random sign patterns for a registered loss's responses (as ``layer_grad_bounds``' ``samples``)."""
 
 
 def unit_roundoff(dtype: torch.dtype) -> float:
@@ -94,11 +118,7 @@ def _g(n: int, u: float) -> float:
     """
     classical = n / (1 - n * u) if n * u < 1 else math.inf
     lam_sqrt_n_u = LAMBDA * math.sqrt(n) * u
-    probabilistic = (
-        math.expm1(lam_sqrt_n_u + n * u * u / (1 - u)) / u
-        if lam_sqrt_n_u < 1
-        else math.inf
-    )
+    probabilistic = math.expm1(lam_sqrt_n_u + n * u * u / (1 - u)) / u if lam_sqrt_n_u < 1 else math.inf
     return min(classical, probabilistic)
 
 
@@ -108,20 +128,32 @@ def _activation_fn(name: str) -> Callable[[Tensor], Tensor]:
     return TORCH_ACTIVATIONS[name]
 
 
-def _activation(
-    name: str, a: Tensor, S_a: Tensor, u: float
-) -> tuple[Tensor, Tensor, Callable]:
+def _builtin(name: str, kind: str) -> bool:
+    """Whether ``name`` still means the built-in function this module has a formula for (not replaced by a registration)."""
+    import torch.nn.functional as F
+
+    from .twin import TORCH_ACTIVATIONS, TORCH_LOSSES, _identity
+
+    if kind == "loss":
+        builtin = {"mse": F.mse_loss, "bce": F.binary_cross_entropy, "ce": F.cross_entropy}.get(name)
+        return builtin is not None and TORCH_LOSSES.get(name) is builtin
+    builtin = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": _identity}.get(name)
+    return builtin is not None and TORCH_ACTIVATIONS.get(name) is builtin
+
+
+def _activation(name: str, a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Tensor, Callable]:
     """``h = f(a)`` in float64, ``S(h)``, and the backward's ``(dh, S_dh) -> (da, S_da)``."""
-    if name == "sigmoid":
+    known = _builtin(name, "activation")  # False for a registered activation, or a built-in name replaced
+    if known and name == "sigmoid":
         h = torch.sigmoid(a)
         phi, dphi, T = h * (1 - h), (1 - 2 * h).abs(), h.abs() * (1 + h.abs())
-    elif name == "tanh":
+    elif known and name == "tanh":
         h = torch.tanh(a)
         phi, dphi, T = 1 - h * h, 2 * h.abs(), 1 + h * h
-    elif name == "relu":
+    elif known and name == "relu":
         h = torch.relu(a)
         phi, dphi, T = (a > 0).to(a.dtype), torch.zeros_like(a), torch.zeros_like(a)
-    elif name == "identity":
+    elif known and name == "identity":
         h = a
         phi, dphi, T = torch.ones_like(a), torch.zeros_like(a), torch.zeros_like(a)
     else:
@@ -130,10 +162,7 @@ def _activation(
 
         def backward_unknown(dh: Tensor, S_dh: Tensor) -> tuple[Tensor, Tensor]:
             T = phi.abs().clamp_min(1.0)
-            return (
-                dh * phi,
-                phi.abs() * S_dh + dh.abs() * d2.abs() * S_a + 3 * dh.abs() * T,
-            )
+            return dh * phi, phi.abs() * S_dh + dh.abs() * d2.abs() * S_a + 3 * dh.abs() * T
 
         return h, S_h, backward_unknown
     S_h = phi.abs() * S_a + _FN_ULPS[name] * h.abs()
@@ -149,9 +178,7 @@ def _activation(
     return h, S_h, backward
 
 
-def _derivatives(
-    fn: Callable[[Tensor], Tensor], a: Tensor
-) -> tuple[Tensor, Tensor, Tensor]:
+def _derivatives(fn: Callable[[Tensor], Tensor], a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """``f(a)``, ``f'(a)``, ``f''(a)`` element-wise, by autograd in float64."""
     with torch.enable_grad(), torch.inference_mode(False):
         a = a.detach().clone().requires_grad_(True)
@@ -164,11 +191,12 @@ def _derivatives(
     return h.detach(), d1.detach(), torch.zeros_like(a) if d2 is None else d2.detach()
 
 
-def _loss(
-    loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _loss(loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Loss value, ``S(L)``, ``∂L/∂y_hat`` and its ``S``, all float64."""
     M = y_hat.numel()
+    tiny = torch.finfo(torch.float64).tiny
+    if not _builtin(loss, "loss"):
+        return _registered_loss(loss, y_hat, S_y, y, u)
     if loss == "mse":
         d = y_hat - y
         S_d = S_y + d.abs()
@@ -188,9 +216,9 @@ def _loss(
         log_p, log_q = torch.log(p).clamp_min(-100), torch.log(1 - p).clamp_min(-100)
         terms = y * log_p + (1 - y) * log_q
         floor = torch.exp(torch.tensor(-100.0, dtype=p.dtype, device=p.device))
-        S_terms = y.abs() * (S_y / p.clamp_min(floor) + 4 * log_p.abs()) + (
-            1 - y
-        ).abs() * ((S_y + p.abs()) / (1 - p).clamp_min(floor) + 4 * log_q.abs())
+        S_terms = y.abs() * (S_y / p.clamp_min(floor) + 4 * log_p.abs()) + (1 - y).abs() * (
+            (S_y + p.abs()) / (1 - p).clamp_min(floor) + 4 * log_q.abs()
+        )
         L = -terms.mean()
         S_L = S_terms.sum() / M + _g(M + 2, u) * terms.abs().mean()
         return L, S_L, dy, S_dy
@@ -213,17 +241,106 @@ def _loss(
         S_dy = (S_p + 2 * p + 2 * (p - onehot).abs()) / n
         picked = log_p.gather(1, y.view(-1, 1))
         L = -picked.sum() / n
-        S_L = (
-            S_lp.gather(1, y.view(-1, 1)).sum() / n
-            + _g(n + 1, u) * picked.abs().sum() / n
-        )
+        S_L = S_lp.gather(1, y.view(-1, 1)).sum() / n + _g(n + 1, u) * picked.abs().sum() / n
         return L, S_L, dy, S_dy
-    raise ValueError(f"no error model for loss {loss!r}; known: mse, bce, ce")
+    return _registered_loss(loss, y_hat, S_y, y, u)
 
 
-def mlp_magnitudes(
-    config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float
-) -> dict[str, Tensor]:
+K_LN = 10.0
+"""Roundings along the longest path from one term to ``∂L/∂a`` in a layer norm's backward, sums aside: the
+manual's ``dz·d``, ``r³`` (≤ 2), ``×dr``, ``×d``, ``/O``, ``+ dz·r``, ``- mean``, ``/O``; torch's kernel
+(``r³``, ``×(db·μ - ds)``, ``/O``, ``×a``, ``+ c``, ``+ r·dz``) has fewer."""
+
+
+def _layer_norm(a: Tensor, S_a: Tensor, u: float) -> tuple[Tensor, Tensor, Callable]:
+    """``z = (a - μ)·r`` over the last dimension in float64, ``S(z)``, and the backward's ``(dz, S_dz) -> (da, S_da)``.
+
+    Term magnitudes are taken from the *uncentred* input ``|a| + |μ|`` wherever torch's kernels use it
+    (Welford or ``E[a²] - μ²`` for the variance, ``a·r + (-μ·r)`` for ``z``, ``Σ dz·a - μ·Σ dz`` in the
+    backward), so that both the manual centred form and the kernel's are inside the bound.
+    """
+    from .norm import EPS
+
+    O = a.shape[-1]
+
+    def mean(t: Tensor) -> Tensor:
+        return t.mean(dim=-1, keepdim=True)
+
+    mu = mean(a)
+    S_mu = mean(S_a) + _g(O + 1, u) * mean(a.abs())
+    d = a - mu
+    S_d = S_a + S_mu + d.abs()
+    v = mean(d * d)
+    S_v = 2 * mean(d.abs() * S_d) + _g(O + 2, u) * (mean(a * a) + mu * mu)
+    w = v + EPS
+    r = w.rsqrt()
+    S_r = r * (0.5 * (S_v + w) / w + 2)  # + ε (one rounding), then sqrt and 1/ (or rsqrt, ≤ 2 ULP)
+    z = d * r
+    za = r * (a.abs() + mu.abs())  # |z| as the kernel forms it, from the uncentred input: ≥ |z|
+    S_z = r * S_d + d.abs() * S_r + 3 * za
+
+    def backward(dz: Tensor, S_dz: Tensor) -> tuple[Tensor, Tensor]:
+        # da = r·(dz - mean(dz) - z·mean(dz·z)): three terms, two of them sums over the width O
+        m1, m2 = mean(dz), mean(dz * z)
+        da = r * (dz - m1 - z * m2)
+        adz = dz.abs()
+        cross = mean(adz * za)  # ≥ |mean(dz·z)|, as summed from uncentred terms
+        T = adz + mean(adz) + za * cross  # the terms' magnitudes (over r)
+        S_da = (
+            r * (S_dz + mean(S_dz) + z.abs() * mean(S_dz * z.abs()))  # dz's error through the exact map
+            + S_r * (adz + m1.abs() + 3 * z.abs() * m2.abs())  # r's error (r³ in the third term)
+            + r * (S_z * m2.abs() + z.abs() * mean(adz * S_z))  # z's (d's) error
+            + r * (_g(O + 1, u) * (mean(adz) + za * cross + mean(za) * cross) + K_LN * T)  # this layer's roundings
+        )
+        return da, S_da
+
+    return z, S_z, backward
+
+
+def _registered_loss(
+    name: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """A loss without a formula here (``register_loss``): its derivatives by autograd in float64, see the module docstring."""
+    from .twin import TORCH_LOSSES  # the torch function of each registered name lives with the twin
+
+    fn = TORCH_LOSSES[name]
+    y_grad = y.is_floating_point()
+
+    def value_and_grads(yh: Tensor, yt: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        with torch.enable_grad(), torch.inference_mode(False):
+            yh = yh.detach().clone().requires_grad_(True)
+            yt = yt.detach().clone().requires_grad_(y_grad)
+            L = fn(yh, yt)
+            got = torch.autograd.grad(L, [yh, yt] if y_grad else [yh], allow_unused=True)
+        g = torch.zeros_like(yh) if got[0] is None else got[0]
+        g_y = torch.zeros_like(yt) if not y_grad or got[1] is None else got[1]
+        return L.detach(), g.detach(), g_y.detach()
+
+    L, g, g_y = value_and_grads(y_hat, y)
+    M, K = y_hat.numel(), y_hat.shape[-1]
+    n = K + LOSS_OPS  # operations behind one gradient element: a row-wise reduction over K, then a few
+    generator = torch.Generator().manual_seed(0)
+
+    def signs(t: Tensor) -> Tensor:
+        return (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1).to(torch.float64).to(t.device)
+
+    probe = 1e-6  # relative size of each perturbation (linear to ~1e-6 in float64); responses are divided by it
+    floor = max(1e-3 * y_hat.abs().max().item(), torch.finfo(torch.float64).tiny)  # an output at 0 moves like a small one
+    room = (S_y / y_hat.abs().clamp_min(floor)).max().item() if y_hat.numel() else 0.0
+    step = probe / room if room > 0 and math.isfinite(room) else 0.0  # S_y scaled so no element moves > 1e-6 relative
+    R, P = torch.zeros_like(g), torch.zeros_like(g)
+    for _ in range(LOSS_PROBES):
+        moved_y = y * (1 + probe * signs(y)) if y_grad else y
+        R = torch.maximum(R, (value_and_grads(y_hat * (1 + probe * signs(y_hat)), moved_y)[1] - g).abs() / probe)
+        if step > 0:
+            P = torch.maximum(P, (value_and_grads(y_hat + step * signs(y_hat) * S_y, y)[1] - g).abs() / step)
+    S_dy = 2 * P + 2 * n * R + g.abs()
+    response = (g.abs() * y_hat.abs()).sum() + ((g_y.abs() * y.abs()).sum() if y_grad else 0.0)
+    S_L = (g.abs() * S_y).sum() + n * response + _g(M + 1, u) * L.abs()
+    return L, S_L, g, S_dy
+
+
+def mlp_magnitudes(config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float) -> dict[str, Tensor]:
     """``S`` for every gradient ``dW1, db1, ...`` and for ``loss``: see the module docstring."""
     f64 = torch.float64
     h = x.to(f64)
@@ -232,31 +349,28 @@ def mlp_magnitudes(
     for layer in range(1, config.n_layers + 1):
         W, b = params[f"W{layer}"].to(f64), params[f"b{layer}"].to(f64)
         a = torch.addmm(b, h, W.t())
-        S_a = S_h @ W.abs().t() + _g(W.shape[1] + 1, u) * torch.addmm(
-            b.abs(), h.abs(), W.abs().t()
-        )
+        S_a = S_h @ W.abs().t() + _g(W.shape[1] + 1, u) * torch.addmm(b.abs(), h.abs(), W.abs().t())
         saved.append((h, S_h, W))
+        norm_backward = None
+        if config.normalises(layer):
+            a, S_a, norm_backward = _layer_norm(a, S_a, u)
         h, S_h, backward = _activation(config.layer_activation(layer), a, S_a, u)
-        backwards.append(backward)
-    yt = y if config.loss == "ce" else y.to(f64)
-    _, S_L, dh, S_dh = _loss(config.loss, h, S_h, yt, u)
+        backwards.append((backward, norm_backward))
+    yt = y.to(f64) if y.is_floating_point() else y
+    L, S_L, dh, S_dh = _loss(config.loss, h, S_h, yt, u)
     out: dict[str, Tensor] = {"loss": S_L}
     n = x.shape[0]
     for layer in range(config.n_layers, 0, -1):
-        da, S_da = backwards[layer - 1](dh, S_dh)
+        backward, norm_backward = backwards[layer - 1]
+        da, S_da = backward(dh, S_dh)
+        if norm_backward is not None:
+            da, S_da = norm_backward(da, S_da)
         h_prev, S_prev, W = saved[layer - 1]
-        out[f"dW{layer}"] = (
-            S_da.t() @ h_prev.abs()
-            + da.abs().t() @ S_prev
-            + _g(n, u) * (da.abs().t() @ h_prev.abs())
-        )
+        out[f"dW{layer}"] = S_da.t() @ h_prev.abs() + da.abs().t() @ S_prev + _g(n, u) * (da.abs().t() @ h_prev.abs())
         out[f"db{layer}"] = S_da.sum(0) + _g(n, u) * da.abs().sum(0)
         if layer > 1:
             dh, S_dh = da @ W, S_da @ W.abs() + _g(W.shape[0], u) * (da.abs() @ W.abs())
-    return {
-        **{f"d{name}": out[f"d{name}"] for name in config.param_shapes()},
-        "loss": out["loss"],
-    }
+    return {**{f"d{name}": out[f"d{name}"] for name in config.param_shapes()}, "loss": out["loss"]}
 
 
 def mlp_grad_bounds(
@@ -313,9 +427,7 @@ def layer_grad_bounds(
 
     def grads(xs: list[Tensor], d: Tensor) -> list[Tensor | None]:
         with torch.enable_grad(), torch.inference_mode(False):
-            leaves = [
-                t.clone().requires_grad_(w) if w else t for t, w in zip(xs, wanted)
-            ]
+            leaves = [t.clone().requires_grad_(w) if w else t for t, w in zip(xs, wanted)]
             out = reference_fn(*leaves)
             targets = [t for t, w in zip(leaves, wanted) if w]
             got = torch.autograd.grad(out, targets, d, allow_unused=True)
@@ -323,9 +435,7 @@ def layer_grad_bounds(
         result: list[Tensor | None] = []
         for t, w in zip(xs, wanted):
             g = next(it) if w else None
-            result.append(
-                None if not w else (torch.zeros_like(t) if g is None else g.detach())
-            )
+            result.append(None if not w else (torch.zeros_like(t) if g is None else g.detach()))
         return result
 
     g0 = grads(base, d64)
@@ -335,19 +445,10 @@ def layer_grad_bounds(
     R = [torch.zeros_like(g) if g is not None else None for g in g0]
 
     def signs(t: Tensor) -> Tensor:
-        return (
-            (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1)
-            .to(torch.float64)
-            .to(t.device)
-        )
+        return (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1).to(torch.float64).to(t.device)
 
     for _ in range(samples):
         xs = [t * (1 + eps * signs(t)) if f else t for t, f in zip(base, floats)]
         gp = grads(xs, d64 * (1 + eps * signs(d64)))
-        R = [
-            None if r is None else torch.maximum(r, (p - g).abs() / eps)
-            for r, p, g in zip(R, gp, g0)
-        ]
-    return tuple(
-        None if g is None else c * u * (n * r + g.abs()) for g, r in zip(g0, R)
-    )
+        R = [None if r is None else torch.maximum(r, (p - g).abs() / eps) for r, p, g in zip(R, gp, g0)]
+    return tuple(None if g is None else c * u * (n * r + g.abs()) for g, r in zip(g0, R))

@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._bounds_standin import layer_grad_bounds  # MERGE: becomes `from .bounds import layer_grad_bounds`
+from .bounds import layer_grad_bounds
 from .finite_diff import numerical_backward
 
 __all__ = ["InputCheck", "LayerReport", "assert_layer_matches", "check_layer"]
