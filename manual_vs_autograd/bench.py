@@ -193,7 +193,11 @@ def _matmul_flops(config: MLPConfig, batch: int) -> int:
 
 
 def _bench_one(
-    cfg: BenchConfig, device: torch.device, budget_s: float, compile_autograd: bool, memory_steps: tuple[int, int] | None
+    cfg: BenchConfig,
+    device: torch.device,
+    budget_s: float,
+    compile_autograd: bool,
+    memory_steps: tuple[int, int] | None,
 ) -> BenchResult:
     config = MLPConfig(cfg.sizes, cfg.activation, cfg.loss)
     x, labels = _data(cfg, device)
@@ -247,7 +251,15 @@ def _bench_one(
         steps = checked_steps_for(seconds["manual"] + seconds["autograd"], budget_s)
         checked = checked_cost(config, params, x, y, lr=lr, steps=steps, memory_steps=memory_steps)
     return summarise(
-        cfg.name, str(device), cfg.dtype, cfg.batch, _matmul_flops(config, cfg.batch), seconds, peaks, compiled_note, checked
+        cfg.name,
+        str(device),
+        cfg.dtype,
+        cfg.batch,
+        _matmul_flops(config, cfg.batch),
+        seconds,
+        peaks,
+        compiled_note,
+        checked,
     )
 
 

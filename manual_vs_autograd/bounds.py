@@ -78,7 +78,7 @@ dominates (and ``n`` already over-counts when many do).
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -194,7 +194,6 @@ def _derivatives(fn: Callable[[Tensor], Tensor], a: Tensor) -> tuple[Tensor, Ten
 def _loss(loss: str, y_hat: Tensor, S_y: Tensor, y: Tensor, u: float) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Loss value, ``S(L)``, ``∂L/∂y_hat`` and its ``S``, all float64."""
     M = y_hat.numel()
-    tiny = torch.finfo(torch.float64).tiny
     if not _builtin(loss, "loss"):
         return _registered_loss(loss, y_hat, S_y, y, u)
     if loss == "mse":
@@ -325,7 +324,9 @@ def _registered_loss(
         return (torch.randint(0, 2, t.shape, generator=generator) * 2 - 1).to(torch.float64).to(t.device)
 
     probe = 1e-6  # relative size of each perturbation (linear to ~1e-6 in float64); responses are divided by it
-    floor = max(1e-3 * y_hat.abs().max().item(), torch.finfo(torch.float64).tiny)  # an output at 0 moves like a small one
+    floor = max(
+        1e-3 * y_hat.abs().max().item(), torch.finfo(torch.float64).tiny
+    )  # an output at 0 moves like a small one
     room = (S_y / y_hat.abs().clamp_min(floor)).max().item() if y_hat.numel() else 0.0
     step = probe / room if room > 0 and math.isfinite(room) else 0.0  # S_y scaled so no element moves > 1e-6 relative
     R, P = torch.zeros_like(g), torch.zeros_like(g)
@@ -340,7 +341,9 @@ def _registered_loss(
     return L, S_L, g, S_dy
 
 
-def mlp_magnitudes(config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float) -> dict[str, Tensor]:
+def mlp_magnitudes(
+    config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float
+) -> dict[str, Tensor]:
     """``S`` for every gradient ``dW1, db1, ...`` and for ``loss``: see the module docstring."""
     f64 = torch.float64
     h = x.to(f64)

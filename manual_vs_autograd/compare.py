@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -169,7 +170,9 @@ def _preflight(spec: CompareSpec, dtype: torch.dtype, record: RecordPolicy | Non
     sizes = (spec.n_features, *spec.hidden, n_out)
     n_train = max(1, (3 * spec.n_samples) // 4)
     steps = spec.epochs * (1 if spec.batch_size is None else -(-n_train // spec.batch_size))
-    est = estimate(sizes, spec.n_samples, spec.batch_size, torch.finfo(dtype).bits // 8, steps, record or RecordPolicy())
+    est = estimate(
+        sizes, spec.n_samples, spec.batch_size, torch.finfo(dtype).bits // 8, steps, record or RecordPolicy()
+    )
     check_fits(est, batch_size=spec.batch_size, n_samples=spec.n_samples)
 
 

@@ -60,7 +60,9 @@ def load_blobs(
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise InputError(f"{what} must be an integer >= {least}, got {one_line(repr(value), 60)}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise InputError(f"seed must be an integer in [0, 2**32 - 1] (numpy's and sklearn's range), got {one_line(repr(seed), 60)}")
+        raise InputError(
+            f"seed must be an integer in [0, 2**32 - 1] (numpy's and sklearn's range), got {one_line(repr(seed), 60)}"
+        )
     if not isinstance(test_fraction, float | int) or not 0 < test_fraction < 1:
         raise InputError(f"test_fraction must lie strictly between 0 and 1, got {one_line(repr(test_fraction), 60)}")
     if n_samples * n_features > MAX_VALUES:

@@ -6,7 +6,7 @@ as ``mva: error: <message>`` and exits with status 2.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import Tensor
@@ -55,6 +55,5 @@ def check_finite(what: str, t: Tensor) -> None:
     if bool(bad.any()):
         first = tuple(int(i) for i in bad.nonzero()[0])
         raise InputError(
-            f"{what} holds {int(bad.sum())} NaN/inf value(s), the first at index {first}; "
-            "expected finite numbers"
+            f"{what} holds {int(bad.sum())} NaN/inf value(s), the first at index {first}; expected finite numbers"
         )

@@ -11,8 +11,8 @@ equal. ``tests/test_verdict.py`` asserts every mutant is caught and no honest va
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -193,9 +193,12 @@ def plain_grads(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Tens
         grads[f"db{layer}"] = da.sum(0)
         if layer > 1:
             dh, hp = da @ params[f"W{layer}"], hs[layer - 1]
-            da = {"sigmoid": lambda: dh * hp * (1 - hp), "tanh": lambda: dh * (1 - hp * hp), "relu": lambda: dh * (hp > 0)}[
-                config.activation
-            ]()
+            if config.activation == "sigmoid":
+                da = dh * hp * (1 - hp)
+            elif config.activation == "tanh":
+                da = dh * (1 - hp * hp)
+            else:  # relu
+                da = dh * (hp > 0)
             if zs[layer - 1] is not None:
                 z, r = zs[layer - 1]
                 da = r * (da - da.mean(1, keepdim=True) - z * (da * z).mean(1, keepdim=True))

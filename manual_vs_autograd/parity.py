@@ -58,18 +58,12 @@ def ulp_distance(a: Tensor, b: Tensor) -> Tensor:
     (only float64 values near ±max against each other) saturate at 2**63 - 1, as does any NaN.
     """
     if a.dtype != b.dtype or a.dtype not in _INT_VIEW:
-        raise TypeError(
-            f"ulp_distance needs two tensors of one float dtype, got {a.dtype} and {b.dtype}"
-        )
+        raise TypeError(f"ulp_distance needs two tensors of one float dtype, got {a.dtype} and {b.dtype}")
     oa, ob = _ordered_bits(a), _ordered_bits(b)
-    if (
-        a.dtype == torch.float64
-    ):  # |oa - ob| < 2**64 may overflow int64: subtract in halves
+    if a.dtype == torch.float64:  # |oa - ob| < 2**64 may overflow int64: subtract in halves
         hi = (oa >> 1) - (ob >> 1)
         if bool((hi.abs() >= 2**61).any()):
-            dist = torch.where(
-                hi.abs() >= 2**61, torch.full_like(oa, _INT64_MAX), (oa - ob).abs()
-            )
+            dist = torch.where(hi.abs() >= 2**61, torch.full_like(oa, _INT64_MAX), (oa - ob).abs())
         else:
             dist = (oa - ob).abs()
     else:
@@ -89,9 +83,7 @@ class ParamParity:
     name: str
     shape: tuple[int, ...]
     max_abs_diff: float
-    max_rel_diff: (
-        float  # max |Δ| / |reference| over entries where the reference is nonzero
-    )
+    max_rel_diff: float  # max |Δ| / |reference| over entries where the reference is nonzero
     max_ulp: int
     exact: bool  # bitwise equal
     scaled_diff: float  # max |Δ| / max(max |reference|, 1): the old tolerance's measure, kept for comparison
@@ -113,27 +105,17 @@ class ParamParity:
         return self.within if bound is None else self.scaled_diff <= bound
 
 
-def compare_tensors(
-    name: str, manual: Tensor, reference: Tensor, bound: Tensor | None = None
-) -> ParamParity:
+def compare_tensors(name: str, manual: Tensor, reference: Tensor, bound: Tensor | None = None) -> ParamParity:
     """Compare two tensors of one shape; with ``bound`` (same shape, or broadcastable) judge each element.
 
     ``manual`` and ``reference`` may differ in dtype (a float32 computation against a float64
     reference): differences are taken in float64, ULPs in the coarser of the two dtypes.
     """
-    coarse = (
-        manual.dtype
-        if torch.finfo(manual.dtype).eps >= torch.finfo(reference.dtype).eps
-        else reference.dtype
-    )
+    coarse = manual.dtype if torch.finfo(manual.dtype).eps >= torch.finfo(reference.dtype).eps else reference.dtype
     m64, r64 = manual.detach().to(torch.float64), reference.detach().to(torch.float64)
     diff = (m64 - r64).abs()
     nonzero = r64 != 0
-    rel = (
-        (diff[nonzero] / r64[nonzero].abs()).max().item()
-        if bool(nonzero.any())
-        else 0.0
-    )
+    rel = (diff[nonzero] / r64[nonzero].abs()).max().item() if bool(nonzero.any()) else 0.0
     max_abs = diff.max().item() if diff.numel() else 0.0
     scale = max(r64.abs().max().item(), 1.0) if r64.numel() else 1.0
     ulps = ulp_distance(manual.detach().to(coarse), reference.detach().to(coarse))
@@ -145,9 +127,7 @@ def compare_tensors(
         max_abs_diff=max_abs,
         max_rel_diff=rel,
         max_ulp=int(ulps.max().item()) if manual.numel() else 0,
-        exact=bool(torch.equal(manual, reference))
-        if manual.dtype == reference.dtype
-        else bool(torch.equal(m64, r64)),
+        exact=bool(torch.equal(manual, reference)) if manual.dtype == reference.dtype else bool(torch.equal(m64, r64)),
         scaled_diff=max_abs / scale,
     )
     if diff.numel() == 0:
@@ -156,15 +136,9 @@ def compare_tensors(
         key = diff.nan_to_num(math.inf)
     else:
         b = bound.detach().to(torch.float64).expand_as(diff)
-        key = torch.where(diff == 0, torch.zeros_like(diff), diff / b).nan_to_num(
-            math.inf, math.inf
-        )
+        key = torch.where(diff == 0, torch.zeros_like(diff), diff / b).nan_to_num(math.inf, math.inf)
     flat = int(key.reshape(-1).argmax().item())
-    index = (
-        tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), diff.shape))
-        if diff.dim()
-        else ()
-    )
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), diff.shape)) if diff.dim() else ()
     return ParamParity(
         **fields,
         max_ratio=float(key.reshape(-1)[flat].item()) if bound is not None else 0.0,
@@ -213,9 +187,7 @@ class GradientReport:
         return tuple(p.name for p in self.params if not p.within)
 
 
-def compare_gradients(
-    config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Tensor
-) -> GradientReport:
+def compare_gradients(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Tensor) -> GradientReport:
     """From the same ``params`` and batch ``(x, y)``, both sides' loss and gradients, compared element by element.
 
     ``params`` are not changed. The autograd side is a :class:`TwinMLP` loaded with a copy.
@@ -229,10 +201,7 @@ def compare_gradients(
     auto_grads = twin.math_gradients()
     bounds = mlp_grad_bounds(config, params, x, y)
     rows = tuple(
-        compare_tensors(
-            name, grads[f"d{name}"], auto_grads[f"d{name}"], bounds[f"d{name}"]
-        )
-        for name in params
+        compare_tensors(name, grads[f"d{name}"], auto_grads[f"d{name}"], bounds[f"d{name}"]) for name in params
     )
     return GradientReport(
         loss_manual=L_manual.item(),
@@ -271,9 +240,7 @@ def assert_grads_close(
     """
     missing = sorted(set(reference) - set(manual))
     if missing:
-        raise AssertionError(
-            f"gradients missing from the manual side: {', '.join(missing)}"
-        )
+        raise AssertionError(f"gradients missing from the manual side: {', '.join(missing)}")
     if bounds is None and inputs is not None:
         config, params, x, y = inputs
         bounds = mlp_grad_bounds(config, params, x, y, dtype=dtype)
@@ -281,22 +248,12 @@ def assert_grads_close(
     for name, ref in reference.items():
         got = manual[name]
         if tuple(got.shape) != tuple(ref.shape):
-            raise AssertionError(
-                f"{name}: manual shape {tuple(got.shape)} != reference shape {tuple(ref.shape)}"
-            )
+            raise AssertionError(f"{name}: manual shape {tuple(got.shape)} != reference shape {tuple(ref.shape)}")
         bound = _bound_for(name, bounds) if bounds is not None else None
         if bound is None:
-            coarse = (
-                got.dtype
-                if torch.finfo(got.dtype).eps >= torch.finfo(ref.dtype).eps
-                else ref.dtype
-            )
+            coarse = got.dtype if torch.finfo(got.dtype).eps >= torch.finfo(ref.dtype).eps else ref.dtype
             u = unit_roundoff(dtype or coarse)
-            scale = (
-                ref.detach().abs().max().to(torch.float64)
-                if ref.numel()
-                else torch.tensor(0.0)
-            )
+            scale = ref.detach().abs().max().to(torch.float64) if ref.numel() else torch.tensor(0.0)
             bound = C_TWO_SIDES * u * _g(max(ref.numel(), 1), u) * scale
         rows.append(compare_tensors(name, got, ref, bound))
     bad = [r for r in rows if not r.within]

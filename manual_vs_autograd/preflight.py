@@ -57,10 +57,7 @@ def estimate(
     P = sum(sizes[i] * sizes[i + 1] + sizes[i + 1] for i in range(len(sizes) - 1))
     n_train = max(1, (3 * n_samples) // 4)
     B = n_train if batch_size is None else min(batch_size, n_train)
-    param_bytes = {
-        f"p{i}": (sizes[i] * sizes[i + 1] + sizes[i + 1]) * b
-        for i in range(len(sizes) - 1)
-    }
+    param_bytes = {f"p{i}": (sizes[i] * sizes[i + 1] + sizes[i + 1]) * b for i in range(len(sizes) - 1)}
     every, _, _ = policy.resolve(steps, param_bytes)
     kept = steps // every + 2
     record = min(
@@ -121,6 +118,4 @@ def check_fits(
         hint = "smaller --hidden widths or --features"
     else:
         hint = "fewer --samples or --features, or a small --batch-size"
-    raise InputError(
-        f"the run needs about {_gib(est.total)} ({parts}) but {_gib(limit)} is available; try {hint}"
-    )
+    raise InputError(f"the run needs about {_gib(est.total)} ({parts}) but {_gib(limit)} is available; try {hint}")

@@ -138,8 +138,13 @@ def record_from_result(result: Any) -> RunRecord:
         "accuracy_autograd": result.accuracy_autograd,
         "summary": {k: v for k, v in result.to_json().items() if k in summary_keys},
     }
-    as_np = lambda t: t.detach().cpu().numpy()
-    stack = lambda ts: np.stack([as_np(t) for t in ts])
+
+    def as_np(t):
+        return t.detach().cpu().numpy()
+
+    def stack(ts):
+        return np.stack([as_np(t) for t in ts])
+
     return RunRecord(
         meta=to_strict(meta),
         losses={side: np.asarray(losses[side], dtype=np.float64) for side in SIDES},
@@ -211,7 +216,10 @@ def load_record(path: str | os.PathLike) -> RunRecord:
 
     A missing, truncated, foreign or inconsistent file is an :class:`InputError` with one line.
     """
-    fail = lambda why: InputError(one_line(f"run file {str(path)!r} {why}"))
+
+    def fail(why):
+        return InputError(one_line(f"run file {str(path)!r} {why}"))
+
     archive = open_archive(path)
     try:
         text, legacy = _meta_text(archive, fail)

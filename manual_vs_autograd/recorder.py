@@ -32,17 +32,11 @@ class RecordPolicy:
 
     def __post_init__(self) -> None:
         if self.every is not None and (
-            isinstance(self.every, bool)
-            or not isinstance(self.every, int)
-            or self.every <= 0
+            isinstance(self.every, bool) or not isinstance(self.every, int) or self.every <= 0
         ):
-            raise InputError(
-                f"record every must be a positive integer, got {self.every!r}"
-            )
+            raise InputError(f"record every must be a positive integer, got {self.every!r}")
         if isinstance(self.what, str) and self.what not in ("all", "loss", "none"):
-            raise InputError(
-                f"record {self.what!r} is not one of all, loss, none or a list of parameter names"
-            )
+            raise InputError(f"record {self.what!r} is not one of all, loss, none or a list of parameter names")
 
     @staticmethod
     def parse(text: str) -> str | tuple[str, ...]:
@@ -52,9 +46,7 @@ class RecordPolicy:
             return text
         names = tuple(n.strip() for n in text.split(",") if n.strip())
         if not names:
-            raise InputError(
-                f"--record {text!r}: expected all, loss, none or parameter names like W1,b2"
-            )
+            raise InputError(f"--record {text!r}: expected all, loss, none or parameter names like W1,b2")
         return names
 
     def names(self, available: list[str]) -> list[str]:
@@ -65,21 +57,15 @@ class RecordPolicy:
             return []
         unknown = [n for n in self.what if n not in available]
         if unknown:
-            raise InputError(
-                f"--record names {', '.join(unknown)} not among the parameters {', '.join(available)}"
-            )
+            raise InputError(f"--record names {', '.join(unknown)} not among the parameters {', '.join(available)}")
         return [n for n in available if n in self.what]
 
     def bytes_per_step(self, param_bytes: dict[str, int]) -> int:
         """Bytes one kept step costs: both sides' kept parameters and two losses."""
         keep_loss = self.what != "none"
-        return 2 * sum(param_bytes[n] for n in self.names(list(param_bytes))) + (
-            16 if keep_loss else 0
-        )
+        return 2 * sum(param_bytes[n] for n in self.names(list(param_bytes))) + (16 if keep_loss else 0)
 
-    def resolve(
-        self, total_steps: int, param_bytes: dict[str, int]
-    ) -> tuple[int, bool, str]:
+    def resolve(self, total_steps: int, param_bytes: dict[str, int]) -> tuple[int, bool, str]:
         """``(K, thinned, note)`` for a run of ``total_steps``."""
         per_step = self.bytes_per_step(param_bytes)
         if self.every is not None:
@@ -107,18 +93,12 @@ class Recorder:
     keep_loss: bool
     policy: dict[str, Any]
     loss_steps: list[int] = field(default_factory=list)
-    losses: dict[str, list[float]] = field(
-        default_factory=lambda: {"manual": [], "autograd": []}
-    )
+    losses: dict[str, list[float]] = field(default_factory=lambda: {"manual": [], "autograd": []})
     param_steps: list[int] = field(default_factory=list)
-    params: dict[str, dict[str, list[Tensor]]] = field(
-        default_factory=lambda: {"manual": {}, "autograd": {}}
-    )
+    params: dict[str, dict[str, list[Tensor]]] = field(default_factory=lambda: {"manual": {}, "autograd": {}})
 
     @classmethod
-    def for_run(
-        cls, policy: RecordPolicy, total_steps: int, param_bytes: dict[str, int]
-    ) -> Recorder:
+    def for_run(cls, policy: RecordPolicy, total_steps: int, param_bytes: dict[str, int]) -> Recorder:
         every, thinned, note = policy.resolve(total_steps, param_bytes)
         names = policy.names(list(param_bytes))
         what = policy.what if isinstance(policy.what, str) else list(policy.what)
@@ -134,17 +114,13 @@ class Recorder:
     def wants(self, step: int, last: bool = False) -> bool:
         return step % self.every == 0 or last
 
-    def add_params(
-        self, step: int, manual: dict[str, Tensor], autograd: dict[str, Tensor]
-    ) -> None:
+    def add_params(self, step: int, manual: dict[str, Tensor], autograd: dict[str, Tensor]) -> None:
         if not self.param_names or (self.param_steps and self.param_steps[-1] == step):
             return
         self.param_steps.append(step)
         for side, values in (("manual", manual), ("autograd", autograd)):
             for name in self.param_names:
-                self.params[side].setdefault(name, []).append(
-                    values[name].detach().clone()
-                )
+                self.params[side].setdefault(name, []).append(values[name].detach().clone())
 
     def add_loss(self, step: int, manual: float, autograd: float) -> None:
         if self.keep_loss and not (self.loss_steps and self.loss_steps[-1] == step):

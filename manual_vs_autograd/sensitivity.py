@@ -17,8 +17,8 @@ first; the report says how many steps it covered.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -42,9 +42,7 @@ class Sensitivity:
     twin: TwinMLP
     optimizer: torch.optim.Optimizer
     distance: list[float] = field(default_factory=list)  # d_t, t = 0, 1, ...
-    bound: list[float] = field(
-        default_factory=list
-    )  # D_t of the tensor where d_t/D_t is largest
+    bound: list[float] = field(default_factory=list)  # D_t of the tensor where d_t/D_t is largest
     horizon: int | None = None
     stopped_at: int | None = None
     reason: str | None = None
@@ -56,7 +54,7 @@ class Sensitivity:
         params: dict[str, Tensor],
         lr: float,
         make_optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None = None,
-    ) -> "Sensitivity":
+    ) -> Sensitivity:
         """The perturbed run, trained by ``make_optimizer(parameters)`` (default ``torch.optim.SGD`` at ``lr``)."""
         nudged = {n: torch.nextafter(p, torch.full_like(p, math.inf)) for n, p in params.items()}
         twin = TwinMLP(config, nudged)
@@ -78,9 +76,7 @@ class Sensitivity:
             loss.backward()
             self.optimizer.step()
         except Exception as err:  # noqa: BLE001  the perturbed run blew up: it has parted for good
-            self._stop(
-                step, f"the perturbed run raised {type(err).__name__} at step {step}"
-            )
+            self._stop(step, f"the perturbed run raised {type(err).__name__} at step {step}")
             return
         mine = self.twin.math_parameters()
         worst_ratio, d, D = -1.0, 0.0, 0.0
@@ -88,11 +84,7 @@ class Sensitivity:
             dist = float((mine[name] - q).abs().max().item()) if q.numel() else 0.0
             if math.isnan(dist):
                 dist = math.inf
-            ratio = (
-                dist / allowed[name]
-                if allowed[name] > 0
-                else (math.inf if dist > 0 else 0.0)
-            )
+            ratio = dist / allowed[name] if allowed[name] > 0 else (math.inf if dist > 0 else 0.0)
             if ratio > worst_ratio:
                 worst_ratio, D = ratio, allowed[name]
             d = max(d, dist)

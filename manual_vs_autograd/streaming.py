@@ -83,10 +83,7 @@ class StepParity:
                 tuple(r.name for r in bad),
                 bad,
             )
-        return {
-            name: float(b.max().item()) if b.numel() else 0.0
-            for name, b in bounds.items()
-        }
+        return {name: float(b.max().item()) if b.numel() else 0.0 for name, b in bounds.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,30 +136,18 @@ class TrajectoryParity:
     ) -> None:
         if bounds:
             self.last_bound.update(bounds)
-        self.max_loss_diff = (
-            max(self.max_loss_diff, loss_diff)
-            if not math.isnan(loss_diff)
-            else math.nan
-        )
+        self.max_loss_diff = max(self.max_loss_diff, loss_diff) if not math.isnan(loss_diff) else math.nan
         for name, p in manual.items():
             q = autograd[name]
             scale = float(q.abs().max().item()) if q.numel() else 0.0
-            allowed = (
-                self.allowed.get(name, 0.0)
-                + 2 * self.u * scale
-                + self.lr * self.last_bound.get(f"d{name}", 0.0)
-            )
+            allowed = self.allowed.get(name, 0.0) + 2 * self.u * scale + self.lr * self.last_bound.get(f"d{name}", 0.0)
             self.allowed[name] = allowed
             if self.exact and torch.equal(p, q):
                 diff = 0.0
             else:
                 self.exact = False
                 diff = float((p - q).abs().max().item()) if p.numel() else 0.0
-            self.max_diff[name] = (
-                max(self.max_diff.get(name, 0.0), diff)
-                if not math.isnan(diff)
-                else math.nan
-            )
+            self.max_diff[name] = max(self.max_diff.get(name, 0.0), diff) if not math.isnan(diff) else math.nan
             if (math.isnan(diff) or diff > allowed) and self.first_outside_step is None:
                 self.first_outside_step, self.first_outside = step, name
 

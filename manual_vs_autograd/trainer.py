@@ -68,18 +68,12 @@ class TrainConfig:
 
     epochs: int = 2000  # passes over the training set
     lr: float = 5.0  # SGD learning rate
-    batch_size: int | None = (
-        None  # None: full batch; else shuffled mini-batches of this size
-    )
+    batch_size: int | None = None  # None: full batch; else shuffled mini-batches of this size
     seed: int = 0  # seed of the generator that shuffles the mini-batches
     optimizer: OptimizerSpec | None = None  # the update rule and its settings; None: plain SGD. Its lr is ``lr``
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.epochs, bool)
-            or not isinstance(self.epochs, int)
-            or self.epochs <= 0
-        ):
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs <= 0:
             raise InputError(f"epochs must be a positive integer, got {self.epochs!r}")
         check_positive("learning rate", self.lr)
         if self.batch_size is not None and (
@@ -98,9 +92,7 @@ class TrainConfig:
         return 1 if self.batch_size is None else -(-n_samples // self.batch_size)
 
 
-def batches(
-    n: int, batch_size: int | None, epochs: int, seed: int, device: torch.device
-) -> Iterator[Tensor]:
+def batches(n: int, batch_size: int | None, epochs: int, seed: int, device: torch.device) -> Iterator[Tensor]:
     """Index tensors of each step's batch: all of ``0..n-1`` per epoch, or a seeded shuffle cut in slices.
 
     The last slice of an epoch may be smaller than ``batch_size``.
@@ -110,9 +102,7 @@ def batches(
         for _ in range(epochs):
             yield everything
         return
-    generator = torch.Generator().manual_seed(
-        seed
-    )  # on the CPU, so every device sees one order
+    generator = torch.Generator().manual_seed(seed)  # on the CPU, so every device sees one order
     for _ in range(epochs):
         order = torch.randperm(n, generator=generator).to(device)
         yield from order.split(batch_size)
@@ -140,9 +130,7 @@ class Trajectories:
     sensitivity: Sensitivity | None
     dtype: torch.dtype
     steps: int = 0
-    stopped: str | None = (
-        None  # why the run ended early (divergence, an exception, Ctrl-C), or None
-    )
+    stopped: str | None = None  # why the run ended early (divergence, an exception, Ctrl-C), or None
     final_loss: tuple[float, float] = (
         math.nan,
         math.nan,
@@ -154,9 +142,7 @@ class Trajectories:
 
     @property
     def autograd(self) -> SideRecord:
-        return SideRecord(
-            self.record.losses["autograd"], self.record.params["autograd"]
-        )
+        return SideRecord(self.record.losses["autograd"], self.record.params["autograd"])
 
     def loss_parity(self) -> ParamParity:
         """The recorded losses of both sides, compared (no bound: exact or not, and by how much)."""
@@ -218,9 +204,7 @@ def train_side_by_side(
     """
     check_inputs(config, params, x, y)
     if train.batch_size is not None and train.batch_size > x.shape[0]:
-        raise InputError(
-            f"batch size {train.batch_size} is larger than the {x.shape[0]} training samples"
-        )
+        raise InputError(f"batch size {train.batch_size} is larger than the {x.shape[0]} training samples")
     manual = {name: p.detach().clone() for name, p in params.items()}
     twin = TwinMLP(config, params)
     from .optim import make_optimizers, manual_step, torch_optimizer
@@ -261,11 +245,11 @@ def train_side_by_side(
             except KeyboardInterrupt:
                 raise
             except Exception as err:  # noqa: BLE001  any torch error (e.g. BCE refusing NaN inputs) is divergence
-                result.stopped = f"the {side} side raised {type(err).__name__} at step {step}: {str(err).splitlines()[0]}"
+                result.stopped = (
+                    f"the {side} side raised {type(err).__name__} at step {step}: {str(err).splitlines()[0]}"
+                )
                 break
-            auto_grads = {
-                f"d{n}": p.grad for n, p in twin.named_math_parameters().items()
-            }
+            auto_grads = {f"d{n}": p.grad for n, p in twin.named_math_parameters().items()}
             step_bounds = _check_step(
                 result,
                 step,
@@ -287,20 +271,12 @@ def train_side_by_side(
                 optimizer.step()
 
             losses = (L_manual.item(), L_auto.item())
-            loss_diff = (
-                abs(losses[0] - losses[1])
-                if all(map(math.isfinite, losses))
-                else math.nan
-            )
+            loss_diff = abs(losses[0] - losses[1]) if all(map(math.isfinite, losses)) else math.nan
             result.trajectory.step(step, manual, live, loss_diff, step_bounds)
             if result.sensitivity is not None and result.sensitivity.active:
                 result.sensitivity.step(step, xb, yb, live, result.trajectory.allowed)
             result.steps, result.final_loss = step, losses
-            bad = [
-                s
-                for s, value in zip(("manual", "autograd"), losses)
-                if not math.isfinite(value)
-            ]
+            bad = [s for s, value in zip(("manual", "autograd"), losses) if not math.isfinite(value)]
             if recorder.wants(step, last=step == total or bool(bad)):
                 recorder.add_loss(step, *losses)
                 recorder.add_params(step, manual, live)
@@ -338,27 +314,18 @@ def _check_step(
     refresh = step % TRAJECTORY_BOUND_EVERY == 1 or TRAJECTORY_BOUND_EVERY == 1
     if result.trajectory.exact:  # both sides still at the same parameters
         same_grads = all(torch.equal(grads[k], auto_grads[k]) for k in auto_grads)
-        if same_grads and (
-            torch.equal(L_manual, L_auto) or step % LOSS_BOUND_EVERY != 1
-        ):
+        if same_grads and (torch.equal(L_manual, L_auto) or step % LOSS_BOUND_EVERY != 1):
             checks.bitwise_step()
             if refresh:
-                return {
-                    k: float(b.max().item())
-                    for k, b in mlp_grad_bounds(config, manual, xb, yb).items()
-                }
+                return {k: float(b.max().item()) for k, b in mlp_grad_bounds(config, manual, xb, yb).items()}
             return None
         if not same_grads and not (_bounded(step) or refresh):
             return None
         bounds = mlp_grad_bounds(config, manual, xb, yb)
-        return checks.bounded_step(
-            step, {**grads, "loss": L_manual}, {**auto_grads, "loss": L_auto}, bounds
-        )
+        return checks.bounded_step(step, {**grads, "loss": L_manual}, {**auto_grads, "loss": L_auto}, bounds)
     if not (_bounded(step) or refresh):
         return None
-    here = {
-        n: p.clone() for n, p in live.items()
-    }  # teacher forcing: the manual step from autograd's parameters
+    here = {n: p.clone() for n, p in live.items()}  # teacher forcing: the manual step from autograd's parameters
     L_forced, forced = loss_and_grads(here, xb, yb, config)
     bounds = mlp_grad_bounds(config, here, xb, yb)
     return checks.bounded_step(step, {**forced, "loss": L_forced}, {**auto_grads, "loss": L_auto}, bounds)
@@ -398,7 +365,9 @@ def _check_update(
     for name, p in named.items():
         mine[f"update {name}"], theirs[f"update {name}"] = params[name], p.detach()
     bounds = {
-        key: torch.full_like(t, UPDATE_BOUND_EPS * torch.finfo(t.dtype).eps * (float(t.abs().max()) if t.numel() else 0.0))
+        key: torch.full_like(
+            t, UPDATE_BOUND_EPS * torch.finfo(t.dtype).eps * (float(t.abs().max()) if t.numel() else 0.0)
+        )
         for key, t in theirs.items()
     }
     checks.bounded_step(step, mine, theirs, bounds, count=False)

@@ -41,11 +41,15 @@ def check_params(config: MLPConfig, params: dict[str, Tensor], *, finite: bool =
         if not isinstance(p, Tensor):
             raise InputError(f"parameter {name} is a {type(p).__name__}; expected a torch.Tensor of shape {shape}")
         if tuple(p.shape) != shape:
-            raise InputError(f"parameter {name} has shape {tuple(p.shape)}; expected {shape} for the {config.describe()} network")
+            raise InputError(
+                f"parameter {name} has shape {tuple(p.shape)}; expected {shape} for the {config.describe()} network"
+            )
         if p.dtype not in (torch.float32, torch.float64):
             raise InputError(f"parameter {name} has dtype {_dtype(p.dtype)}; expected float32 or float64")
         if p.dtype != first.dtype:
-            raise InputError(f"parameter {name} is {_dtype(p.dtype)} but W1 is {_dtype(first.dtype)}; give every parameter one dtype")
+            raise InputError(
+                f"parameter {name} is {_dtype(p.dtype)} but W1 is {_dtype(first.dtype)}; give every parameter one dtype"
+            )
         if p.device != first.device:
             raise InputError(f"tensors on different devices: parameter {name} on {p.device}, W1 on {first.device}")
         if finite:
@@ -83,7 +87,9 @@ def check_inputs(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Ten
         if y.dtype != torch.int64:
             raise InputError(f"labels for loss 'ce' are {_dtype(y.dtype)}; expected int64 class indices in [0, {k})")
         if tuple(y.shape) != (n,):
-            raise InputError(f"labels have shape {tuple(y.shape)}; expected ({n},) for loss 'ce', one class index per sample")
+            raise InputError(
+                f"labels have shape {tuple(y.shape)}; expected ({n},) for loss 'ce', one class index per sample"
+            )
         bad = (y < 0) | (y >= k)
         if bool(bad.any()):
             i = int(bad.nonzero()[0, 0])
@@ -93,7 +99,9 @@ def check_inputs(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Ten
             )
         return
     if not y.is_floating_point():
-        raise InputError(f"targets for loss {config.loss!r} are {_dtype(y.dtype)}; expected {_dtype(W1.dtype)} values of shape ({n}, {k})")
+        raise InputError(
+            f"targets for loss {config.loss!r} are {_dtype(y.dtype)}; expected {_dtype(W1.dtype)} values of shape ({n}, {k})"
+        )
     if tuple(y.shape) != (n, k):
         raise InputError(f"targets have shape {tuple(y.shape)}; expected ({n}, {k}) for loss {config.loss!r}")
     if y.dtype != W1.dtype:

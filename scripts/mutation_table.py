@@ -26,9 +26,7 @@ from manual_vs_autograd.mutations import (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--cases", type=int, default=40, help="random networks per dtype (default: 40)"
-    )
+    parser.add_argument("--cases", type=int, default=40, help="random networks per dtype (default: 40)")
     args = parser.parse_args()
     print(f"{'dtype':<8} {'case':<28} {'n':>5} {'package':>9} {'assert_close':>13}")
     for dtype in (torch.float32, torch.float64):
@@ -45,9 +43,7 @@ def main() -> None:
                 bounds = (
                     case.bounds
                     if bound_dtype == dtype
-                    else mlp_grad_bounds(
-                        case.config, case.params, case.x, case.y, dtype=bound_dtype
-                    )
+                    else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=bound_dtype)
                 )
                 n[key] += 1
                 ours[key] += package_flags(cand, ref, bounds)

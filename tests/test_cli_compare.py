@@ -35,8 +35,25 @@ def test_json_fields_of_a_short_default_run(capsys):
 
 def test_options_reach_the_run(capsys):
     status, out = _json(
-        capsys, "--hidden", "6,5", "--activation", "tanh", "--loss", "ce", "--epochs", "3",
-        "--batch-size", "100", "--dtype", "float32", "--lr", "0.05", "--seed", "2", "--device", "cpu",
+        capsys,
+        "--hidden",
+        "6,5",
+        "--activation",
+        "tanh",
+        "--loss",
+        "ce",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "100",
+        "--dtype",
+        "float32",
+        "--lr",
+        "0.05",
+        "--seed",
+        "2",
+        "--device",
+        "cpu",
     )
     assert status == 0
     assert out["sizes"] == [2, 6, 5, 4] and out["activation"] == "tanh" and out["loss"] == "ce"
@@ -78,7 +95,9 @@ def test_cuda_without_a_gpu_is_a_clear_error(capsys):
 def test_python_dash_m_is_the_same_command():
     done = subprocess.run(
         [sys.executable, "-m", "manual_vs_autograd", "compare", "--epochs", "2", "--json"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["epochs"] == 2

@@ -76,7 +76,10 @@ def test_an_unwritable_folder_is_refused(tmp_path, capsys, no_training):
         (["--seed", "-1"], "seed -1 is outside \\[0, 2\\*\\*32 - 1\\]"),
         (["--seed", "5000000000"], "seed 5000000000 is outside"),
         (["--centers", "1000", "--loss", "ce"], "cannot split 1000 points over 1000 centres"),
-        (["--samples", "100000000000"], "the run needs about .* GiB .* but .* GiB is available"),  # the pre-flight answers first
+        (
+            ["--samples", "100000000000"],
+            "the run needs about .* GiB .* but .* GiB is available",
+        ),  # the pre-flight answers first
     ],
 )
 def test_arguments_the_libraries_refuse_are_one_short_line(capsys, argv, match):

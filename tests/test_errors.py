@@ -24,7 +24,11 @@ CE = MLPConfig((2, 3, 4), "tanh", "ce")
 def _batch(config, n=10):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(n, config.sizes[0], generator=g, dtype=torch.float64)
-    y = torch.randint(0, 4, (n,), generator=g) if config.loss == "ce" else torch.randint(0, 2, (n, 1), generator=g).double()
+    y = (
+        torch.randint(0, 4, (n,), generator=g)
+        if config.loss == "ce"
+        else torch.randint(0, 2, (n, 1), generator=g).double()
+    )
     return x, y
 
 
@@ -38,7 +42,10 @@ def _message(config, x, y, params=None) -> str:
 
 def test_input_features_that_do_not_match_the_network():
     x, y = _batch(MSE)
-    assert _message(MSE, x[:, :1], y) == "inputs x have 1 features per sample (shape (10, 1)); the 2-3-1 sigmoid, mse network expects 2"
+    assert (
+        _message(MSE, x[:, :1], y)
+        == "inputs x have 1 features per sample (shape (10, 1)); the 2-3-1 sigmoid, mse network expects 2"
+    )
 
 
 def test_labels_out_of_range_and_of_the_wrong_dtype():
@@ -63,7 +70,9 @@ def test_targets_of_the_wrong_shape():
 def test_nan_or_inf_in_the_data():
     x, y = _batch(MSE)
     x[3, 1] = float("nan")
-    assert _message(MSE, x, y) == "inputs x holds 1 NaN/inf value(s), the first at index (3, 1); expected finite numbers"
+    assert (
+        _message(MSE, x, y) == "inputs x holds 1 NaN/inf value(s), the first at index (3, 1); expected finite numbers"
+    )
     x, y = _batch(MSE)
     y[2, 0] = float("inf")
     assert "targets y holds 1 NaN/inf value(s), the first at index (2, 0)" in _message(MSE, x, y)

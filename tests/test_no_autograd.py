@@ -45,12 +45,17 @@ def test_manual_source_never_names_autograd(module):
     source = (Path(manual_vs_autograd.__file__).parent / module).read_text()
     tree = ast.parse(source)
     used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
-    used |= {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    used |= {
+        alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names
+    }
     assert not used & FORBIDDEN, used & FORBIDDEN
     bare_backward = [
         node.lineno
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "backward" and not node.args and not node.keywords
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "backward"
+        and not node.args
+        and not node.keywords
     ]
     assert bare_backward == []

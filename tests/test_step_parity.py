@@ -20,14 +20,10 @@ EPOCHS = "300"  # past the loss spike (steps ~150-250) of the 2000-epoch lecture
 
 def _patch_sigmoid(monkeypatch, backward):
     entry = layers.ACTIVATIONS["sigmoid"]
-    monkeypatch.setitem(
-        layers.ACTIVATIONS, "sigmoid", entry._replace(backward=backward)
-    )
+    monkeypatch.setitem(layers.ACTIVATIONS, "sigmoid", entry._replace(backward=backward))
 
 
-def test_correct_but_not_bitwise_manual_variant_passes_with_a_diagnosis(
-    monkeypatch, capsys
-):
+def test_correct_but_not_bitwise_manual_variant_passes_with_a_diagnosis(monkeypatch, capsys):
     _patch_sigmoid(monkeypatch, lambda dh, cache: dh * cache.h * (1 - cache.h))
     assert main(["compare", "--epochs", EPOCHS, "--quiet", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -43,13 +39,9 @@ def test_correct_but_not_bitwise_manual_variant_passes_with_a_diagnosis(
     assert "as expected" in out["diagnosis"]
 
 
-def test_a_wrong_manual_variant_fails_naming_the_parameter_and_the_first_bad_step(
-    monkeypatch, capsys
-):
+def test_a_wrong_manual_variant_fails_naming_the_parameter_and_the_first_bad_step(monkeypatch, capsys):
     # a derivative off by one part in 1e9: far below what a plot would show, far above float64 rounding
-    _patch_sigmoid(
-        monkeypatch, lambda dh, cache: dh * cache.h * (1 - cache.h) * (1 + 1e-9)
-    )
+    _patch_sigmoid(monkeypatch, lambda dh, cache: dh * cache.h * (1 - cache.h) * (1 + 1e-9))
     assert main(["compare", "--epochs", "5", "--quiet", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["parity"] is False and out["step_parity"]["holds"] is False

@@ -36,9 +36,7 @@ def _run(policy=None, epochs=6):
 
 def test_streaming_summaries_equal_those_from_the_full_record():
     _, _, traj = _run()
-    assert traj.record.param_steps == list(
-        range(traj.steps + 1)
-    )  # small run: every step kept
+    assert traj.record.param_steps == list(range(traj.steps + 1))  # small run: every step kept
     m, a = traj.manual.stacked(), traj.autograd.stacked()
     for name in m:
         from_record = (m[name].double() - a[name].double()).abs().max().item()
@@ -72,19 +70,13 @@ def test_thinned_and_selected_records_keep_what_was_asked():
 
 def test_preflight_refuses_with_the_estimate_and_an_option():
     est = estimate((2, 100_000, 100_000, 1), 1000, None, 8, 2000, RecordPolicy())
-    with pytest.raises(
-        InputError, match=r"needs about .* GiB .* available; try smaller --hidden"
-    ):
+    with pytest.raises(InputError, match=r"needs about .* GiB .* available; try smaller --hidden"):
         check_fits(est, batch_size=None, n_samples=1000, available=16 * 2**30)
     small = estimate((2, 2, 1), 1000, None, 8, 2000, RecordPolicy())
     check_fits(small, batch_size=None, n_samples=1000, available=16 * 2**30)
-    big_batch = estimate(
-        (2, 4096, 4), 10_000_000, None, 4, 1, RecordPolicy(what="none")
-    )
+    big_batch = estimate((2, 4096, 4), 10_000_000, None, 4, 1, RecordPolicy(what="none"))
     with pytest.raises(InputError, match="--batch-size"):
-        check_fits(
-            big_batch, batch_size=None, n_samples=10_000_000, available=16 * 2**30
-        )
+        check_fits(big_batch, batch_size=None, n_samples=10_000_000, available=16 * 2**30)
 
 
 @pytest.mark.parametrize(
@@ -105,15 +97,8 @@ def test_progress_is_a_plain_line_off_a_terminal_and_silent_when_quiet(capsys):
     from manual_vs_autograd.cli.progress import step_progress
 
     assert step_progress("mva compare", quiet=True) is None
-    progress = step_progress(
-        "mva compare", quiet=False
-    )  # pytest's stderr is not a terminal
+    progress = step_progress("mva compare", quiet=False)  # pytest's stderr is not a terminal
     for step in range(1, 11):
         progress(step, 10)
     err = capsys.readouterr().err
-    assert (
-        err.count("\n") == 1
-        and "step 10/10" in err
-        and "steps/s" in err
-        and "ETA" in err
-    )
+    assert err.count("\n") == 1 and "step 10/10" in err and "steps/s" in err and "ETA" in err

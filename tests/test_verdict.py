@@ -64,7 +64,11 @@ def test_honest_differences_are_never_flagged(cases):
     worst = 0.0
     for case in cases:
         for kind, candidate, reference, dtype in honest_variants(case):
-            bounds = case.bounds if dtype == case.dtype else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=dtype)
+            bounds = (
+                case.bounds
+                if dtype == case.dtype
+                else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=dtype)
+            )
             for name in reference:
                 row = compare_tensors(name, candidate[name], reference[name], bounds[name])
                 assert row.within, (kind, case.describe(), row)
@@ -82,7 +86,11 @@ def test_layer_norm_networks_honest_differences_pass_and_bugs_are_caught(layer_n
     # differences then use < 3% of the bound), so no sound bound from this model can see those.
     for case in layer_norm_cases:
         for kind, candidate, reference, dtype in honest_variants(case):
-            bounds = case.bounds if dtype == case.dtype else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=dtype)
+            bounds = (
+                case.bounds
+                if dtype == case.dtype
+                else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=dtype)
+            )
             for name in reference:
                 row = compare_tensors(name, candidate[name], reference[name], bounds[name])
                 assert row.within, (kind, case.describe(), row)
@@ -142,7 +150,9 @@ def test_a_registered_loss_gets_bounds_that_pass_honest_gradients_and_catch_a_sc
     def backward(dout, cache):
         return dout * (cache.y_hat - cache.y) / cache.y_hat.numel()
 
-    register_loss("half_mse_v", forward, backward, lambda y_hat, y: 0.5 * F.mse_loss(y_hat, y), output_activation="sigmoid")
+    register_loss(
+        "half_mse_v", forward, backward, lambda y_hat, y: 0.5 * F.mse_loss(y_hat, y), output_activation="sigmoid"
+    )
     try:
         case = make_case(2, dtype)  # a random mse/bce network; the same one with the registered loss
         config = MLPConfig(case.config.sizes, case.config.activation, "half_mse_v")

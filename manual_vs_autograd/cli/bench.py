@@ -54,7 +54,8 @@ def _checked(c: dict) -> str:
 def format_table(result: dict) -> str:
     m = result["machine"]
     lines = [
-        f"machine: {m['cpu']}, {m['cpu_threads']} torch threads, torch {m['torch']}" + (f", GPU {m['gpu']}" if "gpu" in m else ""),
+        f"machine: {m['cpu']}, {m['cpu_threads']} torch threads, torch {m['torch']}"
+        + (f", GPU {m['gpu']}" if "gpu" in m else ""),
         "",
         f"{'configuration':<24} {'device':<6} {'manual':>10} {'autograd':>10} {'ratio':>6} {'compiled':>10} "
         f"{'matmul %':>8} {'GFLOP/s':>8} {'peak MiB man/auto':>18} {'checked':>8} {'mem long/short':>15}",
@@ -83,7 +84,11 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(Path(check_output_dir(args.out, "--out")) / name, "--out file")
     progress = None if args.quiet else (lambda what: print(f"bench: {what} ...", file=sys.stderr, flush=True))
     result = run_bench(
-        quick=args.quick, device=args.device, compile_autograd=args.compile, checked=not args.no_checked, progress=progress
+        quick=args.quick,
+        device=args.device,
+        compile_autograd=args.compile,
+        checked=not args.no_checked,
+        progress=progress,
     )
     out = Path(args.out)
     with atomic_path(out / "bench.json") as tmp:

@@ -36,17 +36,32 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--hidden", type=int_list, default=(2,), metavar="W[,W...]", help="hidden widths (default: 2)")
-    p.add_argument("--activation", default="sigmoid", help="hidden activation: sigmoid, tanh or relu (default: sigmoid)")
     p.add_argument(
-        "--loss", default="mse", help="mse or bce (binary labels, one sigmoid output) or ce (4-class softmax) (default: mse)"
+        "--activation", default="sigmoid", help="hidden activation: sigmoid, tanh or relu (default: sigmoid)"
     )
-    p.add_argument("--norm", default="none", help="none or layer: layer normalisation before each hidden activation (default: none)")
+    p.add_argument(
+        "--loss",
+        default="mse",
+        help="mse or bce (binary labels, one sigmoid output) or ce (4-class softmax) (default: mse)",
+    )
+    p.add_argument(
+        "--norm",
+        default="none",
+        help="none or layer: layer normalisation before each hidden activation (default: none)",
+    )
     p.add_argument("--epochs", type=positive_int, default=2000, help="passes over the training set (default: 2000)")
-    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: 2.5, the notebook's 5 without its dropped factor 2; 0.1 for ce)")
+    p.add_argument(
+        "--lr",
+        type=positive_float,
+        default=None,
+        help="learning rate (default: 2.5, the notebook's 5 without its dropped factor 2; 0.1 for ce)",
+    )
     p.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: full batch)")
     p.add_argument("--dtype", default="float64", help=f"{' or '.join(DTYPES)} (default: float64)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto = cuda when present)")
-    p.add_argument("--seed", type=seed, default=0, help="seed of the data, initial weights and batch order (default: 0)")
+    p.add_argument(
+        "--seed", type=seed, default=0, help="seed of the data, initial weights and batch order (default: 0)"
+    )
     p.add_argument(
         "--init",
         default=None,
@@ -133,8 +148,12 @@ def format_report(result: CompareResult) -> str:
             f"{'yes' if p.exact else 'no ':<5}  {'within' if p.within else 'OUTSIDE'}"
         )
     sp, tp, sens = traj.step_parity, traj.trajectory, traj.sensitivity
-    lines += ["", f"step parity over {traj.steps} steps (same parameters, each step's gradients and loss"
-        + ("" if _plain_sgd(tr) else ", and the optimizer's update from the same state") + "):"]
+    lines += [
+        "",
+        f"step parity over {traj.steps} steps (same parameters, each step's gradients and loss"
+        + ("" if _plain_sgd(tr) else ", and the optimizer's update from the same state")
+        + "):",
+    ]
     lines.append(
         f"  {'holds' if sp.holds else 'FAILS'}: {sp.checked} steps checked, {sp.bitwise} bitwise equal"
         + ("" if sp.holds else f"; first bad step {sp.first_bad_step}: {', '.join(sp.first_bad)}")
@@ -217,7 +236,10 @@ def run(args: argparse.Namespace) -> int:
         if stopped:
             print(f"mva: the run stopped early: {stopped}", file=sys.stderr)
             if plots:
-                print("mva: pictures skipped: the run did not finish; draw what was recorded with 'mva plot'", file=sys.stderr)
+                print(
+                    "mva: pictures skipped: the run did not finish; draw what was recorded with 'mva plot'",
+                    file=sys.stderr,
+                )
             return 130 if stopped.startswith("interrupted") else 1
         guard.deferring = False  # drawing may be interrupted: the record is safe
         if plots is not None:
@@ -225,10 +247,17 @@ def run(args: argparse.Namespace) -> int:
                 for path in write_pictures(record, plots, progress=picture_progress(args.quiet)):
                     print(f"wrote {path}", file=sys.stderr)
             except KeyboardInterrupt:
-                print(f"mva: {guard.name} while drawing the pictures" + (f"; the record is saved in {save}" if save else ""), file=sys.stderr)
+                print(
+                    f"mva: {guard.name} while drawing the pictures"
+                    + (f"; the record is saved in {save}" if save else ""),
+                    file=sys.stderr,
+                )
                 return guard.exit_status or 130
             except Exception as err:  # a picture that fails must not cost the run: say so in one line
                 kept = f"; the record is saved in {save}" if save else "; rerun with --save to keep the record"
-                print(f"mva: error: drawing the pictures failed ({type(err).__name__}: {one_line(err, 120)}){kept}", file=sys.stderr)
+                print(
+                    f"mva: error: drawing the pictures failed ({type(err).__name__}: {one_line(err, 120)}){kept}",
+                    file=sys.stderr,
+                )
                 return 3
     return 0 if result.parity else 1

@@ -14,7 +14,6 @@ one process of the run, meets the others through ``env://``, and rank 0 alone pr
 from __future__ import annotations
 
 import argparse
-
 import os
 import sys
 from collections.abc import Sequence
@@ -79,8 +78,14 @@ def _refuse_unsupported(args: argparse.Namespace) -> None:
                 f"--{option} is not supported with --nproc {args.nproc}; expected a run without --{option}"
             )
     # mva compare's options that the distributed run does not take (plain SGD, no normalisation)
-    if getattr(args, "optimizer", "sgd") != "sgd" or getattr(args, "weight_decay", None) or getattr(args, "momentum", None):
-        raise InputError(f"--nproc {args.nproc} trains with plain SGD; expected --optimizer sgd without momentum or weight decay")
+    if (
+        getattr(args, "optimizer", "sgd") != "sgd"
+        or getattr(args, "weight_decay", None)
+        or getattr(args, "momentum", None)
+    ):
+        raise InputError(
+            f"--nproc {args.nproc} trains with plain SGD; expected --optimizer sgd without momentum or weight decay"
+        )
     if getattr(args, "norm", "none") != "none":
         raise InputError(f"--norm {args.norm} is not supported with --nproc {args.nproc}; expected --norm none")
 

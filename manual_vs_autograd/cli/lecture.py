@@ -44,7 +44,9 @@ def _chain_rule(x: float) -> tuple[list[str], dict]:
         lines.append(f"{name} at {var} = {x:g}:")
         lines.append(f"  {'step':<6} {'formula':<12} {'value':>12}  {'local derivative':<18} {'at this point':>14}")
         for step, value, local in zip(steps, trace.values, trace.locals):
-            lines.append(f"  {step.name:<6} {step.formula:<12} {value.item():>12.6g}  {step.local:<18} {local.item():>14.6g}")
+            lines.append(
+                f"  {step.name:<6} {step.formula:<12} {value.item():>12.6g}  {step.local:<18} {local.item():>14.6g}"
+            )
         leaf = torch.tensor([x], dtype=torch.float64, requires_grad=True)
         fn = TORCH_FUNCTIONS.get(name, lambda t: (0.0 - t) ** 2)  # the MSE chain: L = (y - y_hat)², y = 0
         fn(leaf).sum().backward()

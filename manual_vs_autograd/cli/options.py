@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-
 from argparse import ArgumentTypeError as InputError  # argparse shows its message as is
 
 __all__ = ["int_list", "picture_progress", "positive_float", "positive_int", "progress_printer", "seed"]

@@ -67,7 +67,9 @@ class PairReport:
     within: bool  # every row within its bound
 
     def to_json(self) -> dict[str, Any]:
-        row = lambda p: {k: (list(v) if k == "shape" else v) for k, v in asdict(p).items()}
+        def row(p):
+            return {k: (list(v) if k == "shape" else v) for k, v in asdict(p).items()}
+
         return {
             "bitwise": self.bitwise,
             "within_bound": self.within,

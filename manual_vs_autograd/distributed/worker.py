@@ -144,8 +144,12 @@ class _Record:
                 self.grads[side][name].append(g.detach().to("cpu", copy=True))
 
     def raw(self) -> dict:
-        as_tensor = lambda v: torch.tensor(v, dtype=torch.float64)
-        stack = lambda d: {s: {k: torch.stack(v) for k, v in named.items()} for s, named in d.items()}
+        def as_tensor(v):
+            return torch.tensor(v, dtype=torch.float64)
+
+        def stack(d):
+            return {s: {k: torch.stack(v) for k, v in named.items()} for s, named in d.items()}
+
         return {
             "every": self.every,
             "losses": {side: as_tensor(v) for side, v in self.losses.items()},

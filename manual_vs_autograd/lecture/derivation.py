@@ -9,8 +9,8 @@ and the point where it is worst.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -145,8 +145,16 @@ LECTURE_CANDIDATES = (
     Candidate(
         "w111",
         "two paths (via a21 and a22): -2(y1 - y1_hat) · y1_hat(1 - y1_hat) · (w211 - w221) · h11(1 - h11) · x1",
-        lambda v: -2 * (v["y1"] - v["y1_hat"]) * v["y1_hat"] * (1 - v["y1_hat"])
-        * (v["w211"] - v["w221"]) * v["h11"] * (1 - v["h11"]) * v["x1"],
+        lambda v: (
+            -2
+            * (v["y1"] - v["y1_hat"])
+            * v["y1_hat"]
+            * (1 - v["y1_hat"])
+            * (v["w211"] - v["w221"])
+            * v["h11"]
+            * (1 - v["h11"])
+            * v["x1"]
+        ),
     ),
 )
 """The lecture's slip, its correction, and a first-layer weight reached by two paths."""
@@ -155,6 +163,11 @@ LECTURE_CANDIDATES = (
 def check_lecture_slip(points: int = 256, seed: int = 0) -> list[CandidateResult]:
     """Run :func:`check_derivation` on the lecture's network and :data:`LECTURE_CANDIDATES`."""
     return check_derivation(
-        lecture_softmax_net, LECTURE_PARAMS, LECTURE_INPUTS, LECTURE_CANDIDATES, targets=LECTURE_TARGETS,
-        points=points, seed=seed,
+        lecture_softmax_net,
+        LECTURE_PARAMS,
+        LECTURE_INPUTS,
+        LECTURE_CANDIDATES,
+        targets=LECTURE_TARGETS,
+        points=points,
+        seed=seed,
     )

@@ -43,8 +43,13 @@ class LectureResults:
 
     def rows(self) -> list[Row]:
         rows = [Row("w1 only (500 epochs)", k, v, NOTEBOOK["w1_only"].get(k, "-")) for k, v in self.w1_only.items()]
-        rows += [Row("2-2-1 full (2000 epochs, lr 5)", k, v, NOTEBOOK["full"].get(k, "-")) for k, v in self.full.items()]
-        rows += [Row("2-2-4 correct (2000 epochs, lr 1)", k, v, "~" + str(NOTEBOOK["multiclass"][k])) for k, v in self.multiclass.items()]
+        rows += [
+            Row("2-2-1 full (2000 epochs, lr 5)", k, v, NOTEBOOK["full"].get(k, "-")) for k, v in self.full.items()
+        ]
+        rows += [
+            Row("2-2-4 correct (2000 epochs, lr 1)", k, v, "~" + str(NOTEBOOK["multiclass"][k]))
+            for k, v in self.multiclass.items()
+        ]
         rows += [
             Row("2-2-4 as in the original notebook", k, v, "0.77-0.80")
             for k, v in self.multiclass_original.items()

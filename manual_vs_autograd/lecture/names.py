@@ -43,6 +43,4 @@ def to_matrices(named: dict[str, float], config: MLPConfig, dtype: torch.dtype =
 
 def from_matrices(params: dict[str, Tensor], config: MLPConfig, prefix: str = "") -> dict[str, float]:
     """``{"W1": ..., ...}`` (or ``{"dW1": ...}`` with ``prefix="d"``) -> scalars by lecture name."""
-    return {
-        scalar: params[prefix + matrix][index].item() for scalar, (matrix, index) in lecture_names(config).items()
-    }
+    return {scalar: params[prefix + matrix][index].item() for scalar, (matrix, index) in lecture_names(config).items()}

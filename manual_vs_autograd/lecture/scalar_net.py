@@ -19,8 +19,8 @@ floats throughout: this is the code a learner checks against the derivation on p
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Sequence
 
 from ..config import normal_draws
 

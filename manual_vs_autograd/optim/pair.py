@@ -114,8 +114,13 @@ def run_pair(
         losses[1].append(L_auto.item())
         history[0].append(_copy(manual))
         history[1].append(_copy(named))
-    stack = lambda h: {name: torch.stack([row[name] for row in h]) for name in h[0]}
-    as_tensor = lambda v: torch.tensor(v, dtype=torch.float64)
+
+    def stack(h):
+        return {name: torch.stack([row[name] for row in h]) for name in h[0]}
+
+    def as_tensor(v):
+        return torch.tensor(v, dtype=torch.float64)
+
     return PairRun(spec, as_tensor(losses[0]), as_tensor(losses[1]), stack(history[0]), stack(history[1]))
 
 

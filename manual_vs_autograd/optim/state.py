@@ -53,7 +53,10 @@ def init_state(spec: OptimizerSpec, params: dict[str, Tensor]) -> OptimizerState
 
     SGD's momentum buffer is not created here: torch sets it to the first gradient at step 1.
     """
-    zeros = lambda: {name: torch.zeros_like(p) for name, p in params.items()}
+
+    def zeros():
+        return {name: torch.zeros_like(p) for name, p in params.items()}
+
     if spec.name in SGD_FAMILY:
         return SGDState()
     if spec.name == "rmsprop":

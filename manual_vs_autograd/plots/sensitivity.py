@@ -29,11 +29,7 @@ def plot_sensitivity(
     fig = Figure(figsize=(8, 5.5), constrained_layout=True)
     top, bottom = fig.subplots(2, 1, sharex=True)
     steps = np.arange(len(distance))
-    loss_x = (
-        np.asarray(loss_steps)
-        if loss_steps is not None
-        else np.arange(1, len(loss) + 1)
-    )
+    loss_x = np.asarray(loss_steps) if loss_steps is not None else np.arange(1, len(loss) + 1)
     top.plot(loss_x, loss, color="black", lw=1.2, label="loss (autograd side)")
     top.set_ylabel("loss")
     top.set_title(title)
