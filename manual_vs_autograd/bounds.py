@@ -453,5 +453,9 @@ def layer_grad_bounds(
     for _ in range(samples):
         xs = [t * (1 + eps * signs(t)) if f else t for t, f in zip(base, floats)]
         gp = grads(xs, d64 * (1 + eps * signs(d64)))
-        R = [None if r is None else torch.maximum(r, (p - g).abs() / eps) for r, p, g in zip(R, gp, g0)]
-    return tuple(None if g is None else c * u * (n * r + g.abs()) for g, r in zip(g0, R))
+        # r, p and g are None together: exactly for the inputs that get no gradient (``wanted``).
+        R = [
+            None if r is None or p is None or g is None else torch.maximum(r, (p - g).abs() / eps)
+            for r, p, g in zip(R, gp, g0)
+        ]
+    return tuple(None if g is None or r is None else c * u * (n * r + g.abs()) for g, r in zip(g0, R))

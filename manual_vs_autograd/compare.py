@@ -155,9 +155,9 @@ def diagnose(traj: Trajectories) -> str:
             amp = f"a 1-ULP perturbation stays within the bound over {len(sens.distance) - 1} steps; "
     if tp.exact:
         return f"{agree}; {amp}the trajectories are bitwise equal"
-    if tp.holds:
-        return f"{agree}; {amp}the trajectories agree within the accumulated rounding"
     part = tp.first_outside_step
+    if part is None:  # tp.holds: no step went outside the bound
+        return f"{agree}; {amp}the trajectories agree within the accumulated rounding"
     if sens is not None and sens.horizon is not None:
         expected = "as expected" if part >= sens.horizon - 50 else "before the perturbation horizon (unexplained)"
         return f"{agree}; {amp}trajectories part at step {part} ({tp.first_outside}) {expected}"

@@ -23,10 +23,10 @@ class InputError(ValueError):
 
 def summarise(items: Iterable[object], limit: int = 8) -> str:
     """``a, b, c`` for a short list; the first ``limit`` items and how many more for a long one."""
-    items = [str(item) for item in items]
-    if len(items) <= limit:
-        return ", ".join(items)
-    return f"{', '.join(items[:limit])}, ... ({len(items) - limit} more, {len(items)} in all)"
+    texts = [str(item) for item in items]
+    if len(texts) <= limit:
+        return ", ".join(texts)
+    return f"{', '.join(texts[:limit])}, ... ({len(texts) - limit} more, {len(texts)} in all)"
 
 
 def one_line(text: object, limit: int = MAX_LINE) -> str:

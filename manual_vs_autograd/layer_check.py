@@ -240,14 +240,18 @@ def check_layer(
                 )
             )
             continue
-        m, a, b = manual[i].detach(), auto[i], bounds[i].to(t.device)
+        got, a, bound, got64, fd_i = manual[i], auto[i], bounds[i], manual64[i], fd[i]
+        # every floating-point input has a gradient from each witness and a bound (None marks the others)
+        assert got is not None and a is not None and bound is not None, names[i]
+        assert got64 is not None and fd_i is not None, names[i]
+        m, b = got.detach(), bound.to(t.device)
         diff = (m.to(torch.float64) - a.to(torch.float64)).abs()
         ratio = torch.where(diff == 0, 0.0, diff / b.to(torch.float64))  # x/0 = inf: no room at all
         ratio = torch.nan_to_num(ratio, nan=torch.inf, posinf=torch.inf)  # a NaN gradient fails
         worst = int(ratio.reshape(-1).argmax()) if ratio.numel() else 0
         index = tuple(int(k) for k in torch.unravel_index(torch.tensor(worst), t.shape)) if t.dim() else ()
-        fd_diff = (manual64[i].detach() - fd[i]).abs()
-        fd_allowed = FD_RTOL * (fd[i].abs() + fd[i].abs().max() + scale_L) if fd[i].numel() else fd_diff
+        fd_diff = (got64.detach() - fd_i).abs()
+        fd_allowed = FD_RTOL * (fd_i.abs() + fd_i.abs().max() + scale_L) if fd_i.numel() else fd_diff
         autograd_ok = bool((ratio <= 1).all())
         fd_ok = bool((fd_diff <= fd_allowed).all())
         if autograd_ok and fd_ok:

@@ -103,6 +103,7 @@ def sigmoid_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
 def sigmoid_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
     """``∂L/∂a = ∂L/∂h · σ(a)(1 - σ(a))``, written with the output ``h = σ(a)``."""
     h = cache.h
+    assert h is not None, "sigmoid_forward always stores its output"
     return dh * (1 - h) * h  # (N, O)  ∂h/∂a = h(1 - h)
 
 
@@ -115,6 +116,7 @@ def tanh_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
 def tanh_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
     """``∂L/∂a = ∂L/∂h · (1 - tanh(a)²)``, written with the output ``h = tanh(a)``."""
     h = cache.h
+    assert h is not None, "tanh_forward always stores its output"
     return dh * torch.addcmul(h.new_ones(()), h, h, value=-1)  # (N, O)  ∂h/∂a = 1 - h²
 
 
@@ -127,6 +129,7 @@ def relu_forward(a: Tensor) -> tuple[Tensor, ActivationCache]:
 def relu_backward(dh: Tensor, cache: ActivationCache) -> Tensor:
     """``∂L/∂a = ∂L/∂h`` where ``a > 0``, else 0 (the kink at 0 takes derivative 0, as in torch)."""
     h = cache.h
+    assert h is not None, "relu_forward always stores its output"
     return dh * (h > 0)  # (N, O)  ∂h/∂a = 1 if a > 0 else 0 (and a > 0 exactly where h > 0)
 
 

@@ -101,7 +101,10 @@ def _backward(grad: Tensor, cache: MLPCache, config: MLPConfig) -> dict[str, Ten
         norm = cache.norm.pop()
         if norm is not None:
             grad = layer_norm_backward(grad, norm)  # (N, sizes[l])  back through the normalisation
-        grad = _linear_backward_into(grads, layer, grad, cache.linear.pop())  # ∂L/∂a_l → ∂L/∂h_{l-1}
+        below = _linear_backward_into(grads, layer, grad, cache.linear.pop())  # ∂L/∂a_l → ∂L/∂h_{l-1}
+        if below is None:  # layer 1: nothing flows on into the data, and the loop is done
+            break
+        grad = below
     return {f"d{name}": grads[f"d{name}"] for name in config.param_shapes()}  # dW1, db1, dW2, ... in order
 
 

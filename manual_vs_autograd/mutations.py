@@ -11,7 +11,7 @@ equal. ``tests/test_verdict.py`` asserts every mutant is caught and no honest va
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -126,14 +126,14 @@ class _WrongDerivative(torch.autograd.Function):
     """The hidden activation with a classic wrong derivative: σ' = h (no 1 - h), tanh' = 1 - h, relu' = 1."""
 
     @staticmethod
-    def forward(ctx, a: Tensor, name: str) -> Tensor:  # type: ignore[override]
+    def forward(ctx, a: Tensor, name: str) -> Tensor:
         h = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[name](a)
         ctx.save_for_backward(h)
         ctx.name = name
         return h
 
     @staticmethod
-    def backward(ctx, dh: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+    def backward(ctx, dh: Tensor) -> tuple[Tensor, None]:
         (h,) = ctx.saved_tensors
         wrong = {"sigmoid": h, "tanh": 1 - h, "relu": torch.ones_like(h)}[ctx.name]
         return dh * wrong, None
@@ -150,7 +150,11 @@ def wrong_derivative_grads(case: Case) -> Grads:
             a = F.layer_norm(a, a.shape[-1:])
         h = _WrongDerivative.apply(a, config.activation) if layer < config.n_layers else _output(config, a)
     _loss(config, h, case.y).backward()
-    return {f"d{k}": v.grad for k, v in params.items()}
+    grads: Grads = {}
+    for k, v in params.items():
+        assert v.grad is not None, f"{k} is a leaf that requires grad and feeds the loss"
+        grads[f"d{k}"] = v.grad
+    return grads
 
 
 def _output(config: MLPConfig, a: Tensor) -> Tensor:
@@ -158,14 +162,20 @@ def _output(config: MLPConfig, a: Tensor) -> Tensor:
 
 
 def _loss(config: MLPConfig, y_hat: Tensor, y: Tensor) -> Tensor:
-    return {"mse": F.mse_loss, "bce": F.binary_cross_entropy, "ce": F.cross_entropy}[config.loss](y_hat, y)
+    losses: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+        "mse": F.mse_loss,
+        "bce": F.binary_cross_entropy,
+        "ce": F.cross_entropy,
+    }
+    return losses[config.loss](y_hat, y)
 
 
 def plain_grads(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Tensor) -> Grads:
     """The textbook backward with the plain formulas: σ' as ``dh*h*(1-h)``, tanh' as ``dh*(1-h*h)``,
     CE as ``(softmax - one_hot)/N``, MSE as ``2*(ŷ - y)/M``, BCE as ``(ŷ - y)/N`` through the sigmoid,
     layer norm as ``(a - μ)/sqrt(var + ε)`` with the textbook backward ``r·(dz - mean(dz) - z·mean(dz·z))``."""
-    hs, zs, h = [x], [None], x
+    zs: list[tuple[Tensor, Tensor] | None] = [None]  # per layer: layer norm's (z, r), or None
+    hs, h = [x], x
     L = config.n_layers
     for layer in range(1, L + 1):
         a = h @ params[f"W{layer}"].t() + params[f"b{layer}"]
@@ -199,8 +209,9 @@ def plain_grads(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Tens
                 da = dh * (1 - hp * hp)
             else:  # relu
                 da = dh * (hp > 0)
-            if zs[layer - 1] is not None:
-                z, r = zs[layer - 1]
+            norm = zs[layer - 1]
+            if norm is not None:
+                z, r = norm
                 da = r * (da - da.mean(1, keepdim=True) - z * (da * z).mean(1, keepdim=True))
     return {f"d{k}": grads[f"d{k}"] for k in params}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
@@ -121,7 +121,7 @@ def compare_tensors(name: str, manual: Tensor, reference: Tensor, bound: Tensor 
     ulps = ulp_distance(manual.detach().to(coarse), reference.detach().to(coarse))
     if bool(torch.isnan(diff).any()):
         max_abs = rel = math.nan
-    fields = dict(
+    summary = ParamParity(
         name=name,
         shape=tuple(manual.shape),
         max_abs_diff=max_abs,
@@ -129,9 +129,10 @@ def compare_tensors(name: str, manual: Tensor, reference: Tensor, bound: Tensor 
         max_ulp=int(ulps.max().item()) if manual.numel() else 0,
         exact=bool(torch.equal(manual, reference)) if manual.dtype == reference.dtype else bool(torch.equal(m64, r64)),
         scaled_diff=max_abs / scale,
+        bounded=bound is not None,
     )
     if diff.numel() == 0:
-        return ParamParity(**fields, bounded=bound is not None)
+        return summary
     if bound is None:
         key = diff.nan_to_num(math.inf)
     else:
@@ -139,15 +140,14 @@ def compare_tensors(name: str, manual: Tensor, reference: Tensor, bound: Tensor 
         key = torch.where(diff == 0, torch.zeros_like(diff), diff / b).nan_to_num(math.inf, math.inf)
     flat = int(key.reshape(-1).argmax().item())
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), diff.shape)) if diff.dim() else ()
-    return ParamParity(
-        **fields,
+    return replace(
+        summary,
         max_ratio=float(key.reshape(-1)[flat].item()) if bound is not None else 0.0,
         worst_index=index,
         worst_manual=float(m64.reshape(-1)[flat].item()),
         worst_reference=float(r64.reshape(-1)[flat].item()),
         worst_bound=float(b.reshape(-1)[flat].item()) if bound is not None else 0.0,
         worst_ulp=int(ulps.reshape(-1)[flat].item()),
-        bounded=bound is not None,
     )
 
 
@@ -212,7 +212,7 @@ def compare_gradients(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y
     )
 
 
-def _bound_for(name: str, bounds: Mapping[str, Tensor]) -> Tensor | None:
+def _bound_for(name: str, bounds: Mapping[str, Tensor | None]) -> Tensor | None:
     for key in (name, f"d{name}", name.removeprefix("d")):
         if key in bounds:
             return bounds[key]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -54,8 +54,8 @@ class RunRecord:
     losses: dict[str, np.ndarray]  # side -> (n_loss,)
     params: dict[str, dict[str, np.ndarray]]  # side -> name -> (n_rec, *shape); may be empty
     data: dict[str, np.ndarray]  # x_train, y_train, x_test, y_test
-    loss_steps: np.ndarray = field(default=None)  # type: ignore[assignment]  # (n_loss,) int64, 1-based
-    param_steps: np.ndarray = field(default=None)  # type: ignore[assignment]  # (n_rec,) int64, 0 = start
+    loss_steps: np.ndarray | None = None  # (n_loss,) int64, 1-based; None: every step (set by __post_init__)
+    param_steps: np.ndarray | None = None  # (n_rec,) int64, 0 = start; None: every step (set by __post_init__)
 
     def __post_init__(self) -> None:
         if self.loss_steps is None:
@@ -75,6 +75,7 @@ class RunRecord:
         """Steps run in all (``meta["steps"]``); more than the losses kept when the record is thinned."""
         if "steps" in self.meta:
             return int(self.meta["steps"])
+        assert self.loss_steps is not None, "__post_init__ sets it"
         return int(self.loss_steps[-1]) if len(self.loss_steps) else 0
 
     @property
@@ -86,10 +87,11 @@ class RunRecord:
 
         A negative ``step`` counts recorded rows from the end, as in Python: ``-1`` is the last one kept.
         """
+        assert self.param_steps is not None, "__post_init__ sets it"
         n_rec = len(self.param_steps)
         rows = [n_rec + step] if -n_rec <= step < 0 else np.flatnonzero(self.param_steps == step)
         if not self.params[side] or not len(rows):
-            kept = f"{len(self.param_steps)} recorded steps" if self.params[side] else "no parameters"
+            kept = f"{n_rec} recorded steps" if self.params[side] else "no parameters"
             raise InputError(f"the parameters after step {step} are not in this record ({kept})")
         row = int(rows[0])
         return {name: torch.from_numpy(np.asarray(v[row])).to(torch.float64) for name, v in self.params[side].items()}
@@ -199,6 +201,7 @@ def _rows(archive: Archive, key: str, fail) -> int:
 
 def _check_steps(record: RunRecord, layout: Layout, fail) -> None:
     for what, steps, least in (("loss_steps", record.loss_steps, 1), ("param_steps", record.param_steps, 0)):
+        assert steps is not None, "RunRecord.__post_init__ sets it"
         if len(steps) and (steps[0] < least or steps[-1] > layout.steps or np.any(np.diff(steps) <= 0)):
             raise fail(f"has {what} that are not increasing steps in [{least}, {layout.steps}]")
     n_out = layout.config.sizes[-1] if layout.config.loss == "ce" else 2
@@ -249,8 +252,8 @@ def load_record(path: str | os.PathLike) -> RunRecord:
         losses={side: values[f"loss/{side}"] for side in SIDES},
         params={side: {n: values[f"param/{side}/{n}"] for n in layout.recorded} for side in SIDES},
         data={k: values[f"data/{k}"] for k in ("x_train", "y_train", "x_test", "y_test")},
-        loss_steps=values.get("loss_steps"),  # type: ignore[arg-type]
-        param_steps=values.get("param_steps"),  # type: ignore[arg-type]
+        loss_steps=values.get("loss_steps"),
+        param_steps=values.get("param_steps"),
     )
     _check_steps(record, layout, fail)
     return record

@@ -30,7 +30,7 @@ MAX_LAYERS = 64
 MAX_META_BYTES = 2**20
 SIDES = ("manual", "autograd")
 DATA = ("x_train", "y_train", "x_test", "y_test")
-FLOATS = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
+FLOATS: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
 INT64 = np.dtype("<i8")
 
 

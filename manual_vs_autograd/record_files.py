@@ -18,6 +18,7 @@ Every failure is an :class:`~manual_vs_autograd.errors.InputError` naming the fi
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -27,7 +28,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import numpy as np
 import numpy.lib.format as npy
@@ -41,7 +42,7 @@ MAX_HEADER_BYTES = 16 * 2**20
 MAX_FILE_BYTES = 8 * 2**30
 """The largest record file accepted: 8 GiB (the arrays themselves are bounded by the metadata check)."""
 
-SAFETENSORS_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "I64": np.dtype("<i8")}
+SAFETENSORS_DTYPES: dict[str, np.dtype] = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "I64": np.dtype("<i8")}
 _NPY_HEADER_LIMIT = 10_000  # numpy's own default bound on one .npy header
 
 
@@ -104,7 +105,7 @@ def open_archive(path: str | os.PathLike) -> Archive:
         raise
 
 
-def _open_safetensors(path: Path, handle: BinaryIO, start: bytes, size: int) -> Archive:
+def _open_safetensors(path: Path, handle: io.BufferedReader, start: bytes, size: int) -> Archive:
     bad = "is not a readable run record (neither safetensors nor .npz)"
     if len(start) < 8:
         raise _fail(path, f"{bad}: only {size} bytes")
@@ -155,7 +156,7 @@ def _open_safetensors(path: Path, handle: BinaryIO, start: bytes, size: int) -> 
     return Archive("safetensors", dict(metadata), frozenset(entries), entries.__getitem__, read, handle.close)
 
 
-def _npy_header(stream: BinaryIO) -> Entry:
+def _npy_header(stream: IO[bytes]) -> Entry:
     version = npy.read_magic(stream)
     reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
     shape, _fortran, dtype = reader(stream, max_header_size=_NPY_HEADER_LIMIT)

@@ -249,7 +249,10 @@ def train_side_by_side(
                     f"the {side} side raised {type(err).__name__} at step {step}: {str(err).splitlines()[0]}"
                 )
                 break
-            auto_grads = {f"d{n}": p.grad for n, p in twin.named_math_parameters().items()}
+            auto_grads: dict[str, Tensor] = {}
+            for n, p in twin.named_math_parameters().items():
+                assert p.grad is not None, f"{n} feeds the loss, so backward() gave it a gradient"
+                auto_grads[f"d{n}"] = p.grad
             step_bounds = _check_step(
                 result,
                 step,

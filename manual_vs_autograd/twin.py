@@ -77,8 +77,11 @@ class TwinMLP(nn.Module):
         """``{"W1": linears[0].weight, "b1": linears[0].bias, ...}`` (the live parameters)."""
         named: dict[str, nn.Parameter] = {}
         for layer, linear in enumerate(self.linears, start=1):
-            named[f"W{layer}"] = linear.weight
-            named[f"b{layer}"] = linear.bias
+            weight, bias = linear.weight, linear.bias
+            # ModuleList types its items as Module; each is an nn.Linear built with bias=True.
+            assert isinstance(weight, nn.Parameter) and isinstance(bias, nn.Parameter), "nn.Linear with a bias"
+            named[f"W{layer}"] = weight
+            named[f"b{layer}"] = bias
         return named
 
     @torch.no_grad()
@@ -94,4 +97,8 @@ class TwinMLP(nn.Module):
 
     def math_gradients(self) -> dict[str, Tensor]:
         """``{"dW1": W1.grad, ...}`` after ``loss.backward()``, copied."""
-        return {f"d{name}": p.grad.detach().clone() for name, p in self.named_math_parameters().items()}
+        grads: dict[str, Tensor] = {}
+        for name, p in self.named_math_parameters().items():
+            assert p.grad is not None, f"{name} has no gradient: call loss.backward() first"
+            grads[f"d{name}"] = p.grad.detach().clone()
+        return grads

@@ -110,5 +110,5 @@ def check_inputs(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Ten
     if config.loss == "bce":
         bad = (y < 0) | (y > 1)
         if bool(bad.any()):
-            i = tuple(int(v) for v in bad.nonzero()[0])
-            raise InputError(f"targets for loss 'bce' must lie in [0, 1]; found {y[i].item():g} at index {i}")
+            at = tuple(int(v) for v in bad.nonzero()[0])
+            raise InputError(f"targets for loss 'bce' must lie in [0, 1]; found {y[at].item():g} at index {at}")

@@ -218,8 +218,8 @@ def run(args: argparse.Namespace) -> int:
         guard.deferring = True  # from here until the record is saved, signals wait
         stopped = result.trajectories.stopped
         emit(dumps(result.to_json(), indent=2) if args.json else format_report(result))
-        record = record_from_result(result) if (save or plots) else None
-        if save is not None:
+        record = record_from_result(result) if (save or plots) else None  # None exactly when both are None
+        if record is not None and save is not None:
             print(f"saving the run record to {save} ...", file=sys.stderr, flush=True)
             try:
                 save_record(record, save)
@@ -228,11 +228,12 @@ def run(args: argparse.Namespace) -> int:
                 return 3
             kept = f" with the {result.trajectories.steps} steps recorded" if (stopped or guard.received) else ""
             print(f"run record saved to {save}{kept}", file=sys.stderr)
-        if guard.received is not None:
+        status = guard.exit_status  # None unless a signal was received
+        if status is not None:
             print(f"mva: {guard.name}; " + (stopped or "after training had finished"), file=sys.stderr)
             if plots:
                 print("mva: pictures skipped; draw them from the record with 'mva plot'", file=sys.stderr)
-            return guard.exit_status
+            return status
         if stopped:
             print(f"mva: the run stopped early: {stopped}", file=sys.stderr)
             if plots:
@@ -242,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             return 130 if stopped.startswith("interrupted") else 1
         guard.deferring = False  # drawing may be interrupted: the record is safe
-        if plots is not None:
+        if record is not None and plots is not None:
             try:
                 for path in write_pictures(record, plots, progress=picture_progress(args.quiet)):
                     print(f"wrote {path}", file=sys.stderr)

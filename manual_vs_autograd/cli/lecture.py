@@ -53,6 +53,8 @@ def _chain_rule(x: float) -> tuple[list[str], dict]:
         many = run_chain(steps, grid)
         g = grid.clone().requires_grad_()
         fn(g).sum().backward()
+        # both are leaves that require grad and feed the sums that were just differentiated
+        assert g.grad is not None and leaf.grad is not None
         worst = (many.derivative - g.grad).abs().max().item()
         lines.append(
             f"  product of local derivatives {trace.derivative.item():.12g}; autograd {leaf.grad.item():.12g}; "
@@ -107,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
     for row in results.rows():
         ours = f"{row.ours:>10.0f}" if row.quantity.endswith("epoch") else f"{row.ours:>10.4f}"
         lines.append(f"{row.experiment:<36} {row.quantity:<20} {ours} {row.notebook!s:>10}")
-    flagged = ", ".join(results.multiclass_original["flagged"])
+    flagged_names = results.multiclass_original["flagged"]
+    assert isinstance(flagged_names, list), "run_lecture stores the parity check's flagged names as a list"
+    flagged = ", ".join(flagged_names)
     lines.append(f"parity check of the original notebook's 2-2-4 updates against autograd flags: {flagged}")
     for wanted, make, key in (
         (args.chain_rule, lambda: _chain_rule(args.x), "chain_rule"),

@@ -88,6 +88,7 @@ def check_derivation(
     results = []
     for cand in candidates:
         auto = leaves[cand.param].grad  # (P,)
+        assert auto is not None, "every param is a leaf that requires grad, and L.backward() reached it"
         plus, minus = dict(base), dict(base)
         plus[cand.param] = base[cand.param] + FD_STEP
         minus[cand.param] = base[cand.param] - FD_STEP

@@ -87,6 +87,7 @@ def compare_three_ways(
         twin.loss(x, y).backward()
         if only_w1:
             for name, p in twin.named_math_parameters().items():
+                assert p.grad is not None, f"{name} feeds the loss, so backward() gave it a gradient"
                 p.grad.mul_(mask[name])
         optimizer.step()
 
