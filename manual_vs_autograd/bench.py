@@ -29,7 +29,7 @@ from .bench_checked import CheckedCost, checked_cost, checked_steps_for
 from .bench_memory import peak_bytes
 from .config import MLPConfig, init_params
 from .data import load_blobs, targets_for
-from .devices import resolve_device
+from .devices import dtype_name, resolve_device
 from .lecture.scalar_net import epoch_update, lecture_init
 from .manual import loss_and_grads, sgd_step
 from .twin import TwinMLP
@@ -106,7 +106,7 @@ def summarise(
     return BenchResult(
         name=name,
         device=device,
-        dtype=str(dtype).removeprefix("torch."),
+        dtype=dtype_name(dtype),
         batch=batch,
         manual_s=manual_s,
         autograd_s=autograd_s,

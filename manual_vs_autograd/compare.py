@@ -11,7 +11,7 @@ from torch import Tensor
 
 from .config import MLPConfig, init_params
 from .data import Blobs, load_blobs, targets_for
-from .devices import resolve_device, resolve_dtype
+from .devices import dtype_name, resolve_device, resolve_dtype
 from .errors import InputError
 from .manual import labels_from_output, predict
 from .optim import OptimizerSpec, implementation
@@ -107,7 +107,7 @@ class CompareResult:
             "sizes": list(self.config.sizes),
             "activation": self.config.activation,
             "loss": self.config.loss,
-            "dtype": str(self.dtype).removeprefix("torch."),
+            "dtype": dtype_name(self.dtype),
             "device": str(self.device),
             "epochs": self.train.epochs,
             "lr": self.train.lr,

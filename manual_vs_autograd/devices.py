@@ -6,10 +6,15 @@ import torch
 
 from .errors import InputError, check_choice, one_line
 
-__all__ = ["DTYPES", "resolve_device", "resolve_dtype"]
+__all__ = ["DTYPES", "dtype_name", "resolve_device", "resolve_dtype"]
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 """The float dtypes the networks run in, by name."""
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float32`` -> ``"float32"``: the name the CLI, reports and records use."""
+    return str(dtype).removeprefix("torch.")
 
 
 def resolve_dtype(name: str | torch.dtype) -> torch.dtype:

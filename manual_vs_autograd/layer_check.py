@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 
 from .bounds import layer_grad_bounds
+from .devices import dtype_name
 from .finite_diff import numerical_backward
 
 __all__ = ["InputCheck", "LayerReport", "assert_layer_matches", "check_layer"]
@@ -227,7 +228,7 @@ def check_layer(
                 InputCheck(
                     names[i],
                     tuple(t.shape),
-                    str(t.dtype).removeprefix("torch."),
+                    dtype_name(t.dtype),
                     "no gradient",
                     None,
                     None,
@@ -268,7 +269,7 @@ def check_layer(
             InputCheck(
                 name=names[i],
                 shape=tuple(t.shape),
-                dtype=str(t.dtype).removeprefix("torch."),
+                dtype=dtype_name(t.dtype),
                 verdict=verdict,
                 worst_index=index,
                 manual=m_w,

@@ -20,6 +20,7 @@ from torch import Tensor
 
 from .bounds import mlp_grad_bounds
 from .config import MLPConfig, init_params
+from .devices import dtype_name
 from .manual import loss_and_grads
 from .twin import TwinMLP
 
@@ -46,7 +47,7 @@ class Case:
         return self.x.dtype
 
     def describe(self) -> str:
-        return f"{self.config.describe()} {str(self.dtype).removeprefix('torch.')} batch {self.x.shape[0]}"
+        return f"{self.config.describe()} {dtype_name(self.dtype)} batch {self.x.shape[0]}"
 
 
 def autograd_grads(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Tensor) -> Grads:

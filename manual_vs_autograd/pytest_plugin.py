@@ -25,6 +25,7 @@ import pytest
 import torch
 from torch import Tensor
 
+from .devices import dtype_name
 from .layer_check import LayerReport, assert_layer_matches
 
 __all__ = ["FLOAT_DTYPES", "assert_layer", "device", "device_params", "devices_and_dtypes", "float_dtype"]
@@ -43,7 +44,7 @@ def devices_and_dtypes() -> list[Any]:
     pairs = []
     for dev in device_params():
         for dtype in FLOAT_DTYPES:
-            name = str(dtype).removeprefix("torch.")
+            name = dtype_name(dtype)
             pairs.append(pytest.param(dev.values[0], dtype, id=f"{dev.id}-{name}", marks=dev.marks))
     return pairs
 
@@ -63,7 +64,7 @@ def device(request: pytest.FixtureRequest) -> torch.device:
     return dev
 
 
-@pytest.fixture(params=FLOAT_DTYPES, ids=lambda d: str(d).removeprefix("torch."))
+@pytest.fixture(params=FLOAT_DTYPES, ids=lambda d: dtype_name(d))
 def float_dtype(request: pytest.FixtureRequest) -> torch.dtype:
     """torch.float32 and torch.float64."""
     return request.param

@@ -34,6 +34,7 @@ from safetensors.numpy import save_file
 
 from .atomic import atomic_path
 from .config import MLPConfig
+from .devices import dtype_name
 from .errors import InputError, one_line
 from .jsonsafe import to_strict
 from .record_check import MAX_META_BYTES, Layout, check_entries, check_meta, expected_arrays
@@ -131,7 +132,7 @@ def record_from_result(result: Any) -> RunRecord:
         "spec": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(result.spec).items()},
         "optimizer": result.train.optimizer_spec().to_json(),  # absent from older records (plain SGD)
         "init": result.init,
-        "dtype": str(result.dtype).removeprefix("torch."),
+        "dtype": dtype_name(result.dtype),
         "device": str(result.device),
         "steps": int(traj.steps),
         "stopped": traj.stopped,

@@ -13,13 +13,10 @@ import torch
 from torch import Tensor
 
 from .config import MLPConfig
+from .devices import dtype_name
 from .errors import InputError, check_finite, summarise
 
 __all__ = ["check_inputs", "check_params"]
-
-
-def _dtype(t: torch.dtype) -> str:
-    return str(t).removeprefix("torch.")
 
 
 def check_params(config: MLPConfig, params: dict[str, Tensor], *, finite: bool = True) -> None:
@@ -45,10 +42,10 @@ def check_params(config: MLPConfig, params: dict[str, Tensor], *, finite: bool =
                 f"parameter {name} has shape {tuple(p.shape)}; expected {shape} for the {config.describe()} network"
             )
         if p.dtype not in (torch.float32, torch.float64):
-            raise InputError(f"parameter {name} has dtype {_dtype(p.dtype)}; expected float32 or float64")
+            raise InputError(f"parameter {name} has dtype {dtype_name(p.dtype)}; expected float32 or float64")
         if p.dtype != first.dtype:
             raise InputError(
-                f"parameter {name} is {_dtype(p.dtype)} but W1 is {_dtype(first.dtype)}; give every parameter one dtype"
+                f"parameter {name} is {dtype_name(p.dtype)} but W1 is {dtype_name(first.dtype)}; give every parameter one dtype"
             )
         if p.device != first.device:
             raise InputError(f"tensors on different devices: parameter {name} on {p.device}, W1 on {first.device}")
@@ -78,14 +75,16 @@ def check_inputs(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Ten
         )
     if x.dtype != W1.dtype:
         raise InputError(
-            f"inputs x are {_dtype(x.dtype)} but the parameters are {_dtype(W1.dtype)}; "
-            f"convert one, e.g. x.to(torch.{_dtype(W1.dtype)})"
+            f"inputs x are {dtype_name(x.dtype)} but the parameters are {dtype_name(W1.dtype)}; "
+            f"convert one, e.g. x.to(torch.{dtype_name(W1.dtype)})"
         )
     check_finite("inputs x", x)
     n, k = x.shape[0], config.sizes[-1]
     if config.loss == "ce":
         if y.dtype != torch.int64:
-            raise InputError(f"labels for loss 'ce' are {_dtype(y.dtype)}; expected int64 class indices in [0, {k})")
+            raise InputError(
+                f"labels for loss 'ce' are {dtype_name(y.dtype)}; expected int64 class indices in [0, {k})"
+            )
         if tuple(y.shape) != (n,):
             raise InputError(
                 f"labels have shape {tuple(y.shape)}; expected ({n},) for loss 'ce', one class index per sample"
@@ -100,12 +99,14 @@ def check_inputs(config: MLPConfig, params: dict[str, Tensor], x: Tensor, y: Ten
         return
     if not y.is_floating_point():
         raise InputError(
-            f"targets for loss {config.loss!r} are {_dtype(y.dtype)}; expected {_dtype(W1.dtype)} values of shape ({n}, {k})"
+            f"targets for loss {config.loss!r} are {dtype_name(y.dtype)}; expected {dtype_name(W1.dtype)} values of shape ({n}, {k})"
         )
     if tuple(y.shape) != (n, k):
         raise InputError(f"targets have shape {tuple(y.shape)}; expected ({n}, {k}) for loss {config.loss!r}")
     if y.dtype != W1.dtype:
-        raise InputError(f"targets y are {_dtype(y.dtype)} but the parameters are {_dtype(W1.dtype)}; convert one")
+        raise InputError(
+            f"targets y are {dtype_name(y.dtype)} but the parameters are {dtype_name(W1.dtype)}; convert one"
+        )
     check_finite("targets y", y)
     if config.loss == "bce":
         bad = (y < 0) | (y > 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..compare import CompareResult, CompareSpec, default_lr, run_compare
+from ..compare import CompareSpec, default_lr, run_compare
 from ..config import INIT_SCHEMES
 from ..devices import DTYPES
 from ..errors import InputError, one_line
@@ -14,6 +14,7 @@ from ..outputs import check_output_dir, check_output_file
 from ..plots import write_pictures
 from ..record import record_from_result, save_record
 from ..recorder import DEFAULT_BUDGET_BYTES, RecordPolicy
+from ..report import format_report
 from . import distributed_options
 from .guard import SignalGuard
 from .optimizer_options import add_optimizer_arguments, optimizer_from_args
@@ -21,7 +22,7 @@ from .options import int_list, picture_progress, positive_float, positive_int, s
 from .progress import step_progress
 from .stdout import emit
 
-__all__ = ["add_parser", "format_report", "run"]
+__all__ = ["add_parser", "format_report", "run"]  # format_report lives in manual_vs_autograd.report
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -122,70 +123,6 @@ def spec_from_args(args: argparse.Namespace) -> CompareSpec:
         norm=args.norm,
         optimizer=optimizer_from_args(args, sgd_lr=default_lr(args.loss)),
     )
-
-
-def _plain_sgd(train) -> bool:
-    spec = train.optimizer_spec()
-    return spec.name == "sgd" and spec.weight_decay == 0
-
-
-def format_report(result: CompareResult) -> str:
-    """The human-readable table."""
-    tr, traj, grads = result.train, result.trajectories, result.gradients
-    batch = "full batch" if tr.batch_size is None else f"batch {tr.batch_size}"
-    n_train = result.data.x_train.shape[0]
-    lines = [
-        f"network {result.config.describe()} | {str(result.dtype).removeprefix('torch.')} on {result.device} | "
-        f"{tr.epochs} epochs, lr {tr.lr:g}, {batch}, {n_train} training samples | init {result.init}, seed {result.spec.seed}",
-        f"optimizer {tr.optimizer_spec().describe()}",
-        "",
-        "gradients at the first step, manual vs autograd, each element against its own bound:",
-        f"  {'param':<6} {'shape':<10} {'max |diff|':>11} {'max ULP':>8} {'|diff|/bound':>12}  exact  verdict",
-    ]
-    for p in (*grads.params, grads.loss):
-        lines.append(
-            f"  {p.name:<6} {str(p.shape):<10} {p.max_abs_diff:>11.3g} {p.max_ulp:>8d} {p.max_ratio:>12.3g}  "
-            f"{'yes' if p.exact else 'no ':<5}  {'within' if p.within else 'OUTSIDE'}"
-        )
-    sp, tp, sens = traj.step_parity, traj.trajectory, traj.sensitivity
-    lines += [
-        "",
-        f"step parity over {traj.steps} steps (same parameters, each step's gradients and loss"
-        + ("" if _plain_sgd(tr) else ", and the optimizer's update from the same state")
-        + "):",
-    ]
-    lines.append(
-        f"  {'holds' if sp.holds else 'FAILS'}: {sp.checked} steps checked, {sp.bitwise} bitwise equal"
-        + ("" if sp.holds else f"; first bad step {sp.first_bad_step}: {', '.join(sp.first_bad)}")
-    )
-    worst = max(sp.worst.values(), key=lambda r: r.max_ratio, default=None)
-    if worst is not None:
-        lines.append(f"  worst: {worst.name} at step {sp.worst_step[worst.name]}, |diff|/bound {worst.max_ratio:.3g}")
-    lines += [
-        "trajectory parity (the free runs, within the rounding the steps may accumulate):",
-        f"  {'bitwise equal' if tp.exact else ('holds' if tp.holds else f'parts at step {tp.first_outside_step} ({tp.first_outside})')}"
-        f"   max |parameter diff| {tp.max_param_diff:.3g}   max |loss diff| {tp.max_loss_diff:.3g}",
-    ]
-    if sens is not None:
-        G, first, last = sens.growth()
-        horizon = f"passes the bound at step {sens.horizon}" if sens.horizon is not None else "stays within the bound"
-        growth = f"x{G:.3g} per step over steps {first}-{last}" if G is not None else "growth not measurable"
-        lines.append(f"sensitivity (autograd from a 1-ULP-perturbed start): {horizon}; {growth}")
-    lines.append(f"diagnosis: {result.diagnosis()}")
-    policy = traj.record.policy
-    if policy.get("thinned"):
-        lines.append(f"record: {policy['note']}")
-    if traj.stopped:
-        lines.append(f"  stopped early: {traj.stopped}")
-    lines += [
-        "",
-        f"final loss: manual {traj.final_loss[0]:.10g}   autograd {traj.final_loss[1]:.10g}",
-        f"accuracy:   train {result.accuracy['train']:.3f}   test {result.accuracy['test']:.3f}"
-        f"   (autograd: train {result.accuracy_autograd['train']:.3f}, test {result.accuracy_autograd['test']:.3f})",
-        "",
-        f"parity: {'yes' if result.parity else 'no'}",
-    ]
-    return "\n".join(lines)
 
 
 def _progress(args: argparse.Namespace, guard: SignalGuard):

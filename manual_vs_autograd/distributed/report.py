@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..devices import dtype_name
 from ..parity import ParamParity, compare_tensors
 from ..tolerance import tolerance_for
 from .shards import shard_sizes
@@ -116,7 +117,7 @@ class DistributedResult:
             "device": self.device,
             "network": p.config.describe(),
             "sizes": list(p.config.sizes),
-            "dtype": str(p.dtype).removeprefix("torch."),
+            "dtype": dtype_name(p.dtype),
             "epochs": spec.epochs,
             "lr": p.lr,
             "batch_size": spec.batch_size,
@@ -224,7 +225,7 @@ def format_report(result: DistributedResult) -> str:
     batch = "full batch" if spec.batch_size is None else f"batch {spec.batch_size}"
     shards = "/".join(map(str, shard_sizes(spec.batch_size or p.n_train, p.world_size)))
     lines = [
-        f"network {p.config.describe()} | {str(p.dtype).removeprefix('torch.')} | {p.world_size} processes, "
+        f"network {p.config.describe()} | {dtype_name(p.dtype)} | {p.world_size} processes, "
         f"{p.backend} on {result.device} | {spec.epochs} epochs, lr {p.lr:g}, {batch} (shards {shards}), "
         f"{p.n_train} training samples | init {p.init}, seed {spec.seed}",
         f"{result.steps} steps, {result.uneven_steps} of them on uneven shards (weighted n_r·W/B); gradients checked "
