@@ -20,8 +20,8 @@ import pytest
 
 import manual_vs_autograd.cli.compare as cli_compare
 import manual_vs_autograd.record as record_module
-import manual_vs_autograd.trainer as trainer_module
 from manual_vs_autograd.cli import main
+from manual_vs_autograd.optim import ManualOptimizer
 from manual_vs_autograd.record import load_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +129,7 @@ def test_ctrl_c_just_after_the_last_epoch_keeps_the_whole_run(tmp_path, capsys, 
 
 
 def test_a_second_ctrl_c_while_saving_waits_for_the_save(tmp_path, capsys, monkeypatch):
-    real_step, real_save = trainer_module.sgd_step, record_module.save_file
+    real_step, real_save = ManualOptimizer.step, record_module.save_file
     calls = {"n": 0}
 
     def step(*args, **kwargs):
@@ -142,7 +142,7 @@ def test_a_second_ctrl_c_while_saving_waits_for_the_save(tmp_path, capsys, monke
         os.kill(os.getpid(), signal.SIGINT)  # the second, during the save: must wait for it
         return real_save(*args, **kwargs)
 
-    monkeypatch.setattr(trainer_module, "sgd_step", step)
+    monkeypatch.setattr(ManualOptimizer, "step", step)  # the manual side's update, once per step
     monkeypatch.setattr(record_module, "save_file", save)
     run = tmp_path / "run.safetensors"
     assert main(["compare", "--quiet", "--save", str(run)]) == 130
@@ -187,15 +187,15 @@ def test_one_feature_does_not_crash_the_command(tmp_path, capsys):
 CHILD = textwrap.dedent(
     """
     import sys
-    import manual_vs_autograd.trainer as t
+    from manual_vs_autograd.optim import ManualOptimizer
     from manual_vs_autograd.cli import main
-    real, calls = t.sgd_step, [0]
+    real, calls = ManualOptimizer.step, [0]
     def step(*args, **kwargs):
         calls[0] += 1
         if calls[0] == 3:
             print("TRAINING", file=sys.stderr, flush=True)
         return real(*args, **kwargs)
-    t.sgd_step = step
+    ManualOptimizer.step = step
     sys.exit(main(sys.argv[1:]))
     """
 )
