@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import manual_vs_autograd.record as record_module
-import manual_vs_autograd.trainer as trainer_module
 from manual_vs_autograd import CompareSpec, run_compare
 from manual_vs_autograd.cli import main
+from manual_vs_autograd.optim import ManualOptimizer
 from manual_vs_autograd.record import load_record, record_from_result, save_record
 
 DIVERGING = ["--lr", "1e6", "--loss", "ce", "--hidden", "8,8", "--activation", "relu", "--dtype", "float32"]
@@ -30,7 +30,7 @@ def test_a_diverging_run_stops_names_the_step_and_side_and_keeps_the_record(tmp_
 
 
 def test_ctrl_c_during_compare_save_keeps_what_was_recorded(tmp_path, capsys, monkeypatch):
-    real_sgd_step = trainer_module.sgd_step
+    real_sgd_step = ManualOptimizer.step  # the manual side's update, once per step
     calls = {"n": 0}
 
     def interrupting_sgd_step(*args, **kwargs):
@@ -39,7 +39,7 @@ def test_ctrl_c_during_compare_save_keeps_what_was_recorded(tmp_path, capsys, mo
             raise KeyboardInterrupt
         return real_sgd_step(*args, **kwargs)
 
-    monkeypatch.setattr(trainer_module, "sgd_step", interrupting_sgd_step)
+    monkeypatch.setattr(ManualOptimizer, "step", interrupting_sgd_step)
     run = tmp_path / "run.npz"
     assert main(["compare", "--quiet", "--save", str(run)]) == 130
     err = capsys.readouterr().err
