@@ -240,6 +240,8 @@ def load_record(path: str | os.PathLike) -> RunRecord:
         n_loss = layout.steps if legacy else _rows(archive, "loss_steps", fail)
         n_rec = layout.steps + 1 if legacy else _rows(archive, "param_steps", fail)
         n_train, n_test = _rows(archive, "data/x_train", fail), _rows(archive, "data/x_test", fail)
+        if layout.recorded and n_rec == 0:
+            raise fail("keeps its parameters but not one recorded row of them; expected at least the start")
         expected = expected_arrays(layout, n_loss, n_rec, n_train, n_test)
         if legacy:
             del expected["loss_steps"], expected["param_steps"]

@@ -11,6 +11,7 @@ Limits (see the README, "When things go wrong"): at most :data:`MAX_ARRAY_BYTES`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +22,25 @@ from .config import MLPConfig
 from .errors import InputError, one_line, summarise
 from .record_files import Entry
 
-__all__ = ["MAX_ARRAY_BYTES", "MAX_LAYERS", "MAX_META_BYTES", "MAX_STEPS", "Layout", "check_entries", "check_meta"]
+__all__ = [
+    "MAX_ARRAY_BYTES",
+    "MAX_LAYERS",
+    "MAX_META_BYTES",
+    "MAX_PARAMETERS",
+    "MAX_STEPS",
+    "Layout",
+    "check_entries",
+    "check_meta",
+]
 
 MAX_ARRAY_BYTES = 4 * 2**30
 """The most array data a record may hold: 4 GiB (a 64-64 network's 1500-epoch full record is ~0.1 GiB)."""
 MAX_STEPS = 10**9
 MAX_LAYERS = 64
 MAX_META_BYTES = 2**20
+MAX_PARAMETERS = 2**26
+"""Parameters of the declared network: the pictures rebuild it (forward passes over a grid), so a record
+declaring a huge network is refused before anything is allocated for it, even if it kept no rows."""
 SIDES = ("manual", "autograd")
 DATA = ("x_train", "y_train", "x_test", "y_test")
 FLOATS: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
@@ -76,6 +89,9 @@ def check_meta(meta: Any, fail: Callable[[str], InputError], *, legacy: bool) ->
         config = MLPConfig(tuple(sizes), activation, loss, **extra)
     except (InputError, TypeError) as err:
         raise fail(f"declares a network that cannot be built ({one_line(err, 120)})") from None
+    n_params = sum(math.prod(shape) for shape in config.param_shapes().values())
+    if n_params > MAX_PARAMETERS:
+        raise fail(f"declares a network of {n_params:,} parameters; records are limited to {MAX_PARAMETERS:,}")
     dtype = _need(meta, "dtype", str, fail)
     if dtype not in FLOATS:
         raise fail(f"has dtype {one_line(repr(dtype), 40)}; expected one of: {', '.join(FLOATS)}")

@@ -227,3 +227,27 @@ def test_legacy_files_without_metadata_or_of_another_format(record, tmp_path):
     refused(tmp_path / "nums.npz", "run metadata of dtype <i8")
     (tmp_path / "zip.npz").write_bytes(b"PK\x03\x04 and then nothing")
     refused(tmp_path / "zip.npz", "is not a readable .npz run record")
+
+
+def _no_rows(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The same arrays with every parameter row (and step number) removed."""
+    out = dict(arrays)
+    out["param_steps"] = arrays["param_steps"][:0]
+    for key in [k for k in arrays if k.startswith("param/")]:
+        out[key] = arrays[key][:0]
+    return out
+
+
+def test_parameters_kept_without_a_single_row_are_refused(tmp_path, record):
+    path = tmp_path / "norows.safetensors"
+    write(path, record.meta, _no_rows(arrays_of(record)))
+    refused(path, "keeps its parameters but not one recorded row")
+
+
+def test_a_huge_declared_network_is_refused_before_anything_is_built(tmp_path, record):
+    # 2-100000-100000-1 declared, with zero rows: a few kB on disk, 1e10 parameters if the pictures rebuilt it.
+    meta = {**record.meta, "network": {**record.meta["network"], "sizes": [2, 100000, 100000, 1]}}
+    arrays = {k: v for k, v in _no_rows(arrays_of(record)).items() if not k.startswith("param/")}
+    path = tmp_path / "bignet.safetensors"
+    write(path, meta, arrays)
+    refused(path, "declares a network of 10,000,500,001 parameters; records are limited to")
