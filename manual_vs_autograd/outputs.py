@@ -102,12 +102,15 @@ def check_output_file(path: str | os.PathLike, what: str = "output file") -> Pat
     if not str(path):
         raise InputError(f"{what} is empty; give a file name")
     target = Path(path)
-    if str(path).endswith(os.sep) or (target.exists() and target.is_dir() and not target.is_symlink()):
-        raise InputError(
-            f"{what} {_show(path)} is a folder; give a file name, e.g. {_show(target / 'run.safetensors')}"
-        )
-    check_replaceable(target, what)
-    _check_folder_can_hold(target.parent, what, path)
+    try:
+        if str(path).endswith(os.sep) or (target.exists() and target.is_dir() and not target.is_symlink()):
+            raise InputError(
+                f"{what} {_show(path)} is a folder; give a file name, e.g. {_show(target / 'run.safetensors')}"
+            )
+        check_replaceable(target, what)
+        _check_folder_can_hold(target.parent, what, path)
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise InputError(f"{what} {_show(path)} cannot be used ({err.strerror or err})") from None
     return target
 
 

@@ -247,3 +247,8 @@ def test_head_reading_one_line_gets_it_without_a_traceback(tmp_path):
         err = child.stderr.read()
         assert child.wait(timeout=WAIT_S) == 0
     assert first.startswith("network 2-2-1 sigmoid, mse") and "Traceback" not in err
+
+
+def test_a_file_name_too_long_for_the_file_system_is_one_line(tmp_path, capsys, no_training):
+    assert main(["compare", "--quiet", "--save", str(tmp_path / ("x" * 300))]) == 2
+    assert "cannot be used (File name too long)" in one_error_line(capsys)
