@@ -71,7 +71,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--samples", type=positive_int, default=1000, help="blob points in all (default: 1000)")
     p.add_argument("--centers", type=positive_int, default=4, help="blob centres (default: 4)")
     p.add_argument("--features", type=positive_int, default=2, help="input features (default: 2)")
-    p.add_argument("--save", metavar="RUN", help="save the run record (.npz: losses, parameters, data, settings)")
+    p.add_argument(
+        "--save", metavar="RUN", help="save the run record (safetensors: losses, parameters, data, settings)"
+    )
     p.add_argument("--plots", metavar="DIR", help="write the standard pictures of the run into DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
