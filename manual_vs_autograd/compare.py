@@ -9,17 +9,19 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .batches import batches
+from .check_schedule import CheckSchedule
 from .config import MLPConfig, init_params
 from .data import Blobs, load_blobs, targets_for
 from .devices import dtype_name, resolve_device, resolve_dtype
 from .errors import InputError
 from .manual import labels_from_output, predict
-from .optim import OptimizerSpec, implementation
+from .optim import OptimizerSpec, buffers_per_parameter, implementation
 from .optim import default_lr as optimizer_default_lr
 from .parity import GradientReport, ParamParity, compare_gradients
 from .preflight import check_fits, estimate
 from .recorder import RecordPolicy
-from .trainer import TrainConfig, Trajectories, batches, train_side_by_side
+from .trainer import TrainConfig, Trajectories, train_side_by_side
 from .twin import TwinMLP
 
 __all__ = ["CompareResult", "CompareSpec", "LECTURE_SHAPES", "default_lr", "diagnose", "run_compare"]
@@ -119,7 +121,7 @@ class CompareResult:
             "stopped": traj.stopped,
             "bounds": "per element: c*u*S, S the computation run on magnitudes (manual_vs_autograd.bounds)",
             "gradient_parity": self.gradients.parity,
-            "step_parity": traj.step_parity.to_json(),
+            "step_parity": {**traj.step_parity.to_json(), **traj.schedule.to_json()},
             "trajectory_parity": traj.trajectory.to_json(),
             "sensitivity": traj.sensitivity.to_json() if traj.sensitivity is not None else None,
             "diagnosis": self.diagnosis(),
@@ -170,8 +172,9 @@ def _preflight(spec: CompareSpec, dtype: torch.dtype, record: RecordPolicy | Non
     sizes = (spec.n_features, *spec.hidden, n_out)
     n_train = max(1, (3 * spec.n_samples) // 4)
     steps = spec.epochs * (1 if spec.batch_size is None else -(-n_train // spec.batch_size))
+    buffers = buffers_per_parameter(spec.optimizer) if spec.optimizer is not None else 0
     est = estimate(
-        sizes, spec.n_samples, spec.batch_size, torch.finfo(dtype).bits // 8, steps, record or RecordPolicy()
+        sizes, spec.n_samples, spec.batch_size, torch.finfo(dtype).bits // 8, steps, record or RecordPolicy(), buffers
     )
     check_fits(est, batch_size=spec.batch_size, n_samples=spec.n_samples)
 
@@ -190,9 +193,17 @@ def _accuracy(predicted: Tensor, labels: Tensor) -> float:
 
 
 def run_compare(
-    spec: CompareSpec, *, progress: Callable[[int, int], None] | None = None, record: RecordPolicy | None = None
+    spec: CompareSpec,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    record: RecordPolicy | None = None,
+    check: CheckSchedule | None = None,
 ) -> CompareResult:
-    """Load the blobs, build the network, compare first-step gradients, train both sides, score them."""
+    """Load the blobs, build the network, compare first-step gradients, train both sides, score them.
+
+    ``record``: what is kept (:class:`~.recorder.RecordPolicy`); ``check``: which steps get the bounded
+    checks (:class:`~.check_schedule.CheckSchedule`, default a share of the run's time).
+    """
     device, dtype = resolve_device(spec.device), resolve_dtype(spec.dtype)
     binary = spec.loss != "ce"
     _preflight(spec, dtype, record)
@@ -216,7 +227,7 @@ def run_compare(
     first = next(batches(n_train, train.batch_size, 1, train.seed, device))
     report = compare_gradients(config, params, data.x_train[first], y_train[first])
     final, twin, trajectories = train_side_by_side(
-        config, params, data.x_train, y_train, train, progress=progress, record=record
+        config, params, data.x_train, y_train, train, progress=progress, record=record, check=check
     )
 
     result = CompareResult(spec, config, train, init, device, dtype, report, trajectories, final, twin, data)

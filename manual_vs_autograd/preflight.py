@@ -3,8 +3,9 @@
 The estimate is made from the settings alone, before any data is generated or tensor allocated:
 
 * parameters: ``P`` numbers per network, for the manual side, the twin, the 1-ULP sensitivity twin,
-  each with its gradient (and the twin's optimizer state is none for plain SGD), plus the float64
-  bound computation (value and magnitude of every gradient): ``(3·2·b + 4·8)·P`` bytes;
+  each with its gradient and the optimizer's ``k`` state buffers (0 for plain SGD, 2 for Adam; one
+  more copy for the teacher-forced update check), plus the float64 bound computation (value and
+  magnitude of every gradient): ``(3·2·b + (3 + 1)·k·b + 4·8)·P`` bytes;
 * activations at the batch size ``B``: every layer's pre-activation, output and gradient on each of
   the three networks, plus the float64 magnitude pass: ``B·Σ widths·(3·3·b + 6·8)`` bytes;
 * data: scikit-learn's blobs in float64 and their tensors in the working dtype:
@@ -51,8 +52,12 @@ def estimate(
     dtype_bytes: int,
     steps: int,
     policy: RecordPolicy,
+    state_buffers: int = 0,
 ) -> MemoryEstimate:
-    """The memory a side-by-side run of a ``sizes`` network on ``n_samples`` points will need, in bytes."""
+    """The memory a side-by-side run of a ``sizes`` network on ``n_samples`` points will need, in bytes.
+
+    ``state_buffers``: tensors of each parameter's shape the optimizer keeps (:func:`~.optim.buffers_per_parameter`).
+    """
     b = dtype_bytes
     P = sum(sizes[i] * sizes[i + 1] + sizes[i + 1] for i in range(len(sizes) - 1))
     n_train = max(1, (3 * n_samples) // 4)
@@ -67,7 +72,7 @@ def estimate(
     if policy.every is not None:  # an explicit K is not capped by the budget
         record = policy.bytes_per_step(param_bytes) * kept
     return MemoryEstimate(
-        parameters=(3 * 2 * b + 4 * 8) * P,
+        parameters=(3 * 2 * b + 4 * state_buffers * b + 4 * 8) * P,
         activations=B * sum(sizes) * (3 * 3 * b + 6 * 8),
         data=n_samples * sizes[0] * (3 * 8 + b),
         record=record,

@@ -40,6 +40,7 @@ def format_report(result: CompareResult) -> str:
     ]
     lines.append(
         f"  {'holds' if sp.holds else 'FAILS'}: {sp.checked} steps checked, {sp.bitwise} bitwise equal"
+        f" (bounds: {traj.schedule.describe()})"
         + ("" if sp.holds else f"; first bad step {sp.first_bad_step}: {', '.join(sp.first_bad)}")
     )
     worst = max(sp.worst.values(), key=lambda r: r.max_ratio, default=None)
@@ -54,7 +55,10 @@ def format_report(result: CompareResult) -> str:
         G, first, last = sens.growth()
         horizon = f"passes the bound at step {sens.horizon}" if sens.horizon is not None else "stays within the bound"
         growth = f"x{G:.3g} per step over steps {first}-{last}" if G is not None else "growth not measurable"
-        lines.append(f"sensitivity (autograd from a 1-ULP-perturbed start): {horizon}; {growth}")
+        lines.append(
+            f"sensitivity (autograd from a 1-ULP-perturbed start): {horizon}; {growth}"
+            + (f"; {sens.reason}" if sens.reason else "")
+        )
     lines.append(f"diagnosis: {result.diagnosis()}")
     policy = traj.record.policy
     if policy.get("thinned"):

@@ -10,8 +10,9 @@ not bitwise equal are expected to part.
 
 ``G`` is the geometric mean growth per step over the ``window`` steps up to the horizon (or over
 the whole run when there is none). To bound the cost on long runs the perturbed run stops
-:data:`AFTER_HORIZON` steps after the horizon, or after :data:`MAX_STEPS` steps, whichever comes
-first; the report says how many steps it covered.
+:data:`AFTER_HORIZON` steps after the horizon, or after :data:`MAX_STEPS` steps, or when it has used
+its share of the run's time (:mod:`.check_schedule`), whichever comes first; the report says how many
+steps it covered and why it stopped.
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ class Sensitivity:
             self._stop(step, f"stopped {AFTER_HORIZON} steps after the horizon")
         elif step >= MAX_STEPS:
             self._stop(step, f"stopped after {MAX_STEPS} steps (cap on long runs)")
+
+    def out_of_time(self, step: int, share: float) -> None:
+        """Stop after ``step``: the run's check schedule gave the perturbed run ``share`` of its time, now spent."""
+        self._stop(step, f"stopped after {step} steps: its share ({share:.0%}) of the run's time was spent")
 
     def _stop(self, step: int, reason: str) -> None:
         self.stopped_at, self.reason = step, reason

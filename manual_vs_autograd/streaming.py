@@ -29,6 +29,14 @@ def finite_or_none(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else value
 
 
+def _max_abs(t: Tensor) -> float:
+    """``max |t|`` in one pass without a temporary (0 for an empty tensor; NaN if any element is)."""
+    if not t.numel():
+        return 0.0
+    low, high = torch.aminmax(t)
+    return float(torch.maximum(-low, high).item())  # NaN propagates
+
+
 @dataclass
 class StepParity:
     """Worst per-element ratio ``|Δ|/bound`` per tensor over the checked steps, and the first bad step."""
@@ -121,6 +129,7 @@ class TrajectoryParity:
     first_outside_step: int | None = None
     first_outside: str | None = None
     max_loss_diff: float = 0.0
+    _scratch: dict[str, Tensor] = field(default_factory=dict, repr=False)  # p - q, reused every step
 
     @property
     def holds(self) -> bool:
@@ -139,14 +148,17 @@ class TrajectoryParity:
         self.max_loss_diff = max(self.max_loss_diff, loss_diff) if not math.isnan(loss_diff) else math.nan
         for name, p in manual.items():
             q = autograd[name]
-            scale = float(q.abs().max().item()) if q.numel() else 0.0
+            scale = _max_abs(q)
             allowed = self.allowed.get(name, 0.0) + 2 * self.u * scale + self.lr * self.last_bound.get(f"d{name}", 0.0)
             self.allowed[name] = allowed
             if self.exact and torch.equal(p, q):
                 diff = 0.0
             else:
                 self.exact = False
-                diff = float((p - q).abs().max().item()) if p.numel() else 0.0
+                scratch = self._scratch.get(name)
+                if scratch is None:
+                    scratch = self._scratch[name] = torch.empty_like(q)
+                diff = _max_abs(torch.sub(p, q, out=scratch))
             self.max_diff[name] = max(self.max_diff.get(name, 0.0), diff) if not math.isnan(diff) else math.nan
             if (math.isnan(diff) or diff > allowed) and self.first_outside_step is None:
                 self.first_outside_step, self.first_outside = step, name

@@ -5,41 +5,46 @@ Both sides start from identical parameters and see identical batches: the whole 
 fed to both. The comparison streams (memory O(parameters), see :mod:`.streaming`):
 
 * **step parity** — each step's gradients and loss, from the same parameters, within the per-element
-  bounds of :mod:`.bounds`. Checked at every step: free when the two sides' gradients are bitwise
-  equal; otherwise the bounds are computed at every step of the first :data:`BOUND_EVERY_STEP_UNTIL`
-  steps and then at every :data:`BOUND_EVERY`-th step (loss-only differences: every
-  :data:`LOSS_BOUND_EVERY`-th step). After the free runs have parted, the manual gradient is
-  recomputed at autograd's parameters (teacher forcing).
+  bounds of :mod:`.bounds`. Free when the two sides' gradients are bitwise equal (checked at every
+  step); otherwise bounded, on the steps the :class:`~.check_schedule.CheckSchedule` picks (default:
+  step 1, then within a share of the run's own time; ``every=1``: every step). After the free runs
+  have parted, the manual gradient is recomputed at autograd's parameters (teacher forcing).
 * **trajectory parity** — the free runs within the rounding the steps may accumulate; the bounds it
-  accumulates are refreshed every :data:`TRAJECTORY_BOUND_EVERY` steps (also while bitwise equal).
+  accumulates are refreshed on the checked steps (while bitwise equal, at most every
+  :data:`TRAJECTORY_BOUND_EVERY` steps).
 * **sensitivity** (:mod:`.sensitivity`) — a third run from a 1-ULP-perturbed start.
 
 The update rule is :class:`~.optim.OptimizerSpec`'s (default plain SGD): the hand-written rule of
 :mod:`.optim` on the manual side, ``torch.optim`` on the twin. For any rule but plain SGD (whose update
 ``p - lr·g`` is fixed by the gradient) step parity also checks the **update** on the same steps as the
 gradients, teacher-forced: the manual rule runs from autograd's parameters, autograd's optimizer state
-(:func:`~.optim.state_from_torch`) and autograd's gradients, and every state buffer and parameter it
+(:func:`~.optim.state_from_torch`) and autograd's gradients, on the checked steps, and every state buffer and parameter it
 produces is compared with what ``torch.optim`` produced, within :data:`UPDATE_BOUND_EPS` eps of each
 tensor's largest value (the optimizer package's bound for honest rounding; on the CPU the rules mirror
 torch's single-tensor implementation op for op and are bitwise equal).
 
-What is kept for pictures and ``--save`` is the :class:`~.recorder.Recorder`'s choice.
+What is kept for pictures and ``--save`` is the :class:`~.recorder.Recorder`'s choice. Ctrl-C and
+SIGTERM are held while a step's updates and summaries are written (:class:`~.held_signals.HeldSignals`),
+so an interrupt finds both sides after the same step.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import Tensor
 
+from .batches import batches
 from .bounds import mlp_grad_bounds, unit_roundoff
+from .check_schedule import CheckSchedule
 from .config import MLPConfig
 from .errors import InputError, check_positive
+from .held_signals import HeldSignals
 from .manual import loss_and_grads
+from .optim import ManualOptimizer, OptimizerSpec, make_optimizers, manual_step, torch_optimizer
 from .parity import ParamParity, compare_tensors
 from .recorder import Recorder, RecordPolicy
 from .sensitivity import Sensitivity
@@ -47,15 +52,9 @@ from .streaming import StepParity, TrajectoryParity
 from .twin import TwinMLP
 from .validation import check_inputs
 
-if TYPE_CHECKING:  # the optim package imports this module (for ``batches``): imported where used below
-    from .optim import ManualOptimizer, OptimizerSpec
+__all__ = ["SideRecord", "TrainConfig", "Trajectories", "train_side_by_side"]
 
-__all__ = ["SideRecord", "TrainConfig", "Trajectories", "batches", "train_side_by_side"]
-
-BOUND_EVERY_STEP_UNTIL = 2000
-BOUND_EVERY = 10
-LOSS_BOUND_EVERY = 50
-TRAJECTORY_BOUND_EVERY = 10  # the bounds that D_t accumulates are refreshed at steps 1, 11, 21, ... even when bitwise
+TRAJECTORY_BOUND_EVERY = 10  # while bitwise equal, the bounds that D_t accumulates are refreshed at most this often
 UPDATE_BOUND_EPS = 64
 """Allowed |Δ| of a teacher-forced update (parameter or state buffer), in eps of the tensor's largest
 value: each rule is ≤ 6 elementwise ops per element, so an honest re-implementation (other ops, another
@@ -83,29 +82,11 @@ class TrainConfig:
 
     def optimizer_spec(self) -> OptimizerSpec:
         """The update rule that runs: :attr:`optimizer` (default plain SGD) with the learning rate :attr:`lr`."""
-        from .optim import OptimizerSpec
-
         return (self.optimizer or OptimizerSpec("sgd")).with_lr(self.lr)
 
     def steps_per_epoch(self, n_samples: int) -> int:
         """Steps in one pass over ``n_samples``: 1 for full batch, else ceil(n / batch size)."""
         return 1 if self.batch_size is None else -(-n_samples // self.batch_size)
-
-
-def batches(n: int, batch_size: int | None, epochs: int, seed: int, device: torch.device) -> Iterator[Tensor]:
-    """Index tensors of each step's batch: all of ``0..n-1`` per epoch, or a seeded shuffle cut in slices.
-
-    The last slice of an epoch may be smaller than ``batch_size``.
-    """
-    if batch_size is None or batch_size >= n:
-        everything = torch.arange(n, device=device)
-        for _ in range(epochs):
-            yield everything
-        return
-    generator = torch.Generator().manual_seed(seed)  # on the CPU, so every device sees one order
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=generator).to(device)
-        yield from order.split(batch_size)
 
 
 @dataclass
@@ -131,10 +112,8 @@ class Trajectories:
     dtype: torch.dtype
     steps: int = 0
     stopped: str | None = None  # why the run ended early (divergence, an exception, Ctrl-C), or None
-    final_loss: tuple[float, float] = (
-        math.nan,
-        math.nan,
-    )  # manual, autograd: the last step's
+    final_loss: tuple[float, float] = (math.nan, math.nan)  # manual, autograd: the last step's
+    schedule: CheckSchedule = field(default_factory=CheckSchedule)  # which steps were checked, and their cost
 
     @property
     def manual(self) -> SideRecord:
@@ -169,10 +148,6 @@ class Trajectories:
         return self.step_parity.holds
 
 
-def _bounded(step: int) -> bool:
-    return step <= BOUND_EVERY_STEP_UNTIL or step % BOUND_EVERY == 0
-
-
 def train_side_by_side(
     config: MLPConfig,
     params: dict[str, Tensor],
@@ -184,6 +159,7 @@ def train_side_by_side(
     record: RecordPolicy | None = None,
     sensitivity: bool = True,
     rule: Callable[..., None] | None = None,
+    check: CheckSchedule | None = None,
 ) -> tuple[dict[str, Tensor], TwinMLP, Trajectories]:
     """Train a copy of ``params`` by hand and a :class:`TwinMLP` by autograd, on the same batches.
 
@@ -195,6 +171,9 @@ def train_side_by_side(
         sensitivity: run the 1-ULP-perturbed third network (:mod:`.sensitivity`).
         rule: the manual side's update rule, ``rule(params, grads, state, spec)`` (default
             :func:`~.optim.manual_step`, the rule of ``train.optimizer_spec()``; tests pass mutated ones).
+        check: which steps get the bounded checks and how far the perturbed run goes (default
+            :class:`~.check_schedule.CheckSchedule`: a share of the run's own time; ``CheckSchedule(every=1)``:
+            every step).
 
     Returns:
         the manual side's final parameters, the trained twin, and the run's :class:`Trajectories`.
@@ -205,10 +184,9 @@ def train_side_by_side(
     check_inputs(config, params, x, y)
     if train.batch_size is not None and train.batch_size > x.shape[0]:
         raise InputError(f"batch size {train.batch_size} is larger than the {x.shape[0]} training samples")
+    schedule = check or CheckSchedule()
     manual = {name: p.detach().clone() for name, p in params.items()}
     twin = TwinMLP(config, params)
-    from .optim import make_optimizers, manual_step, torch_optimizer
-
     named = twin.named_math_parameters()
     live = {name: p.detach() for name, p in named.items()}  # views, no copies
     spec = train.optimizer_spec()
@@ -226,16 +204,19 @@ def train_side_by_side(
         TrajectoryParity(unit_roundoff(x.dtype), train.lr),
         Sensitivity.start(config, params, train.lr, lambda ps: torch_optimizer(spec, ps)) if sensitivity else None,
         x.dtype,
+        schedule=schedule,
     )
     recorder.add_params(0, manual, live)
     step = 0
+    last_refresh = -TRAJECTORY_BOUND_EVERY
+    before = result.step_parity
     try:
-        for step, index in enumerate(
-            batches(x.shape[0], train.batch_size, train.epochs, train.seed, x.device),
-            start=1,
-        ):
+        for step, index in enumerate(batches(x.shape[0], train.batch_size, train.epochs, train.seed, x.device), 1):
+            before = replace(result.step_parity, worst=dict(result.step_parity.worst))  # restored if interrupted
+            before.worst_step = dict(result.step_parity.worst_step)
             xb, yb = x[index], y[index]
             side = "manual"
+            schedule.start("plain")
             try:
                 L_manual, grads = loss_and_grads(manual, xb, yb, config)
                 side = "autograd"
@@ -249,50 +230,57 @@ def train_side_by_side(
                     f"the {side} side raised {type(err).__name__} at step {step}: {str(err).splitlines()[0]}"
                 )
                 break
+            schedule.stop("plain", count=False)
             auto_grads: dict[str, Tensor] = {}
             for n, p in twin.named_math_parameters().items():
                 assert p.grad is not None, f"{n} feeds the loss, so backward() gave it a gradient"
                 auto_grads[f"d{n}"] = p.grad
-            step_bounds = _check_step(
-                result,
-                step,
-                config,
-                manual,
-                live,
-                xb,
-                yb,
-                L_manual,
-                grads,
-                L_auto.detach(),
-                auto_grads,
-            )
-
-            manual_optimizer.step(grads)
-            if check_update and (_bounded(step) or step % TRAJECTORY_BOUND_EVERY == 1):
-                _check_update(result.step_parity, step, manual_optimizer, optimizer, named, auto_grads)
-            else:
-                optimizer.step()
+            due = schedule.check_due(step, total)
+            refresh = due and step - last_refresh >= TRAJECTORY_BOUND_EVERY
+            schedule.start("checks")
+            step_bounds = _check_step(result, step, due, refresh, config, manual, live, xb, yb, L_manual, grads,
+                                      L_auto.detach(), auto_grads)  # fmt: skip
+            schedule.stop("checks")
+            last_refresh = step if step_bounds is not None else last_refresh
 
             losses = (L_manual.item(), L_auto.item())
-            loss_diff = abs(losses[0] - losses[1]) if all(map(math.isfinite, losses)) else math.nan
-            result.trajectory.step(step, manual, live, loss_diff, step_bounds)
-            if result.sensitivity is not None and result.sensitivity.active:
-                result.sensitivity.step(step, xb, yb, live, result.trajectory.allowed)
-            result.steps, result.final_loss = step, losses
             bad = [s for s, value in zip(("manual", "autograd"), losses) if not math.isfinite(value)]
-            if recorder.wants(step, last=step == total or bool(bad)):
-                recorder.add_loss(step, *losses)
-                recorder.add_params(step, manual, live)
+            with HeldSignals():  # both sides' updates and this step's summaries, or none of them
+                schedule.start("plain")
+                manual_optimizer.step(grads)
+                if not (check_update and due):
+                    optimizer.step()
+                schedule.stop("plain")
+                if check_update and due:
+                    schedule.start("checks")
+                    _check_update(result.step_parity, step, manual_optimizer, optimizer, named, auto_grads)
+                    schedule.stop("checks")
+                loss_diff = abs(losses[0] - losses[1]) if not bad else math.nan
+                result.trajectory.step(step, manual, live, loss_diff, step_bounds)
+                result.steps, result.final_loss = step, losses
+                if recorder.wants(step, last=step == total or bool(bad)):
+                    recorder.add_loss(step, *losses)
+                    recorder.add_params(step, manual, live)
             if bad:
                 result.stopped = (
                     f"the loss became {losses[0] if bad[0] == 'manual' else losses[1]} at step {step} "
                     f"on the {' and '.join(bad)} side{'s' if len(bad) == 2 else ''}"
                 )
                 break
+            sens = result.sensitivity
+            if sens is not None and sens.active:
+                if schedule.sensitivity_allowed(total):
+                    schedule.start("sensitivity")
+                    sens.step(step, xb, yb, live, result.trajectory.allowed)
+                    schedule.stop("sensitivity")
+                else:
+                    sens.out_of_time(step - 1, schedule.share)
             if progress is not None:
                 progress(step, total)
     except KeyboardInterrupt:
-        # Keep what both sides completed: the step in flight is dropped (the updates come last in a step).
+        # Keep what both sides completed: a step in flight is dropped, with what its checks counted.
+        if result.steps < step:
+            result.step_parity = before
         result.stopped = f"interrupted during step {step}; kept the {result.steps} steps both sides completed"
         if result.steps:
             recorder.add_params(result.steps, manual, live)
@@ -302,6 +290,8 @@ def train_side_by_side(
 def _check_step(
     result: Trajectories,
     step: int,
+    due: bool,
+    refresh: bool,
     config: MLPConfig,
     manual: dict[str, Tensor],
     live: dict[str, Tensor],
@@ -312,21 +302,24 @@ def _check_step(
     L_auto: Tensor,
     auto_grads: dict[str, Tensor],
 ) -> dict[str, float] | None:
-    """Step parity for one step (see the module docstring); returns the bounds' maxima when computed."""
+    """Step parity for one step (see the module docstring); returns the bounds' maxima when computed.
+
+    ``due``: the schedule picked this step for the bounded checks; ``refresh``: bitwise-equal steps
+    compute the bounds too, for the trajectory's ``D_t``.
+    """
     checks = result.step_parity
-    refresh = step % TRAJECTORY_BOUND_EVERY == 1 or TRAJECTORY_BOUND_EVERY == 1
     if result.trajectory.exact:  # both sides still at the same parameters
         same_grads = all(torch.equal(grads[k], auto_grads[k]) for k in auto_grads)
-        if same_grads and (torch.equal(L_manual, L_auto) or step % LOSS_BOUND_EVERY != 1):
+        if same_grads and (torch.equal(L_manual, L_auto) or not due):
             checks.bitwise_step()
             if refresh:
                 return {k: float(b.max().item()) for k, b in mlp_grad_bounds(config, manual, xb, yb).items()}
             return None
-        if not same_grads and not (_bounded(step) or refresh):
+        if not due:
             return None
         bounds = mlp_grad_bounds(config, manual, xb, yb)
         return checks.bounded_step(step, {**grads, "loss": L_manual}, {**auto_grads, "loss": L_auto}, bounds)
-    if not (_bounded(step) or refresh):
+    if not due:
         return None
     here = {n: p.clone() for n, p in live.items()}  # teacher forcing: the manual step from autograd's parameters
     L_forced, forced = loss_and_grads(here, xb, yb, config)

@@ -25,9 +25,10 @@ def _patch_sigmoid(monkeypatch, backward):
 
 def test_correct_but_not_bitwise_manual_variant_passes_with_a_diagnosis(monkeypatch, capsys):
     _patch_sigmoid(monkeypatch, lambda dh, cache: dh * cache.h * (1 - cache.h))
-    assert main(["compare", "--epochs", EPOCHS, "--quiet", "--json"]) == 0
+    assert main(["compare", "--epochs", EPOCHS, "--check-every", "1", "--quiet", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["parity"] is True
+    assert out["step_parity"]["schedule"] == "every step"
     assert out["step_parity"]["holds"] is True
     assert out["step_parity"]["checked_steps"] == out["steps"] == int(EPOCHS)
     traj, sens = out["trajectory_parity"], out["sensitivity"]

@@ -102,3 +102,18 @@ def test_progress_is_a_plain_line_off_a_terminal_and_silent_when_quiet(capsys):
         progress(step, 10)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "step 10/10" in err and "steps/s" in err and "ETA" in err
+
+
+@pytest.mark.parametrize(("spec", "buffers"), [("sgd", 0), ("momentum", 1), ("adam", 2), ("rmsprop", 1)])
+def test_preflight_counts_the_optimizers_state(spec, buffers):
+    from manual_vs_autograd.optim import OptimizerSpec, buffers_per_parameter
+
+    sizes = (2, 64, 64, 4)
+    P = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    assert buffers_per_parameter(OptimizerSpec(spec)) == buffers
+    plain = estimate(sizes, 1000, None, 4, 10, RecordPolicy(what="none"))
+    with_state = estimate(
+        sizes, 1000, None, 4, 10, RecordPolicy(what="none"), buffers_per_parameter(OptimizerSpec(spec))
+    )
+    # three networks each keep the buffers, and the update check copies them once more: 4 float32 copies each
+    assert with_state.parameters - plain.parameters == 4 * buffers * 4 * P

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from manual_vs_autograd import MLPConfig, init_params, load_blobs, targets_for
+from manual_vs_autograd.check_schedule import CheckSchedule
 from manual_vs_autograd.optim import OptimizerSpec, check_update_rule
 from manual_vs_autograd.optim.mutants import MUTANTS
 from manual_vs_autograd.trainer import UPDATE_BOUND_EPS, TrainConfig, train_side_by_side
@@ -29,7 +30,9 @@ def problem(dtype):
 def train(spec, dtype, rule=None):
     config, params, x, y = problem(dtype)
     settings = TrainConfig(epochs=STEPS, lr=spec.lr, optimizer=spec)
-    return train_side_by_side(config, params, x, y, settings, sensitivity=False, rule=rule)[2]
+    return train_side_by_side(
+        config, params, x, y, settings, sensitivity=False, rule=rule, check=CheckSchedule(every=1)
+    )[2]  # every step, whatever the machine's speed
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)

@@ -51,7 +51,7 @@ def test_lecture_trajectory_is_bitwise_equal_on_cpu():
 
 
 def test_mini_batches_cover_each_epoch_once_and_follow_the_seed():
-    from manual_vs_autograd.trainer import batches
+    from manual_vs_autograd.batches import batches
 
     cpu = torch.device("cpu")
     epoch = list(batches(750, 64, 1, seed=3, device=cpu))

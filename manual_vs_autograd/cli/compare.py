@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..check_schedule import CHECK_SHARE, CheckSchedule
 from ..compare import CompareSpec, default_lr, run_compare
 from ..config import INIT_SCHEMES
 from ..devices import DTYPES
@@ -91,6 +92,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="K",
         help=f"keep every K-th step (default: every step if the record fits {DEFAULT_BUDGET_BYTES // 2**20} MiB, else thinned to fit)",
     )
+    p.add_argument(
+        "--check-every",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help=(
+            "bound-check every K-th step (and the last) and follow the 1-ULP-perturbed run to its end; 1: every "
+            f"step (default: step 1, then as many steps as {CHECK_SHARE:.0%} of the run's time allows, and the "
+            f"perturbed run for another {CHECK_SHARE:.0%})"
+        ),
+    )
     add_optimizer_arguments(p)
     distributed_options.add_arguments(p)
     return p
@@ -105,6 +117,10 @@ def _record_what(text: str):
 
 def policy_from_args(args: argparse.Namespace) -> RecordPolicy:
     return RecordPolicy(every=args.record_every, what=args.record)
+
+
+def check_from_args(args: argparse.Namespace) -> CheckSchedule:
+    return CheckSchedule(every=args.check_every)
 
 
 def spec_from_args(args: argparse.Namespace) -> CompareSpec:
@@ -153,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
     save = None if args.save is None else check_output_file(args.save, "--save")
     plots = None if args.plots is None else check_output_dir(args.plots, "--plots")
     with SignalGuard() as guard:
-        result = run_compare(spec, progress=_progress(args, guard), record=policy_from_args(args))
+        result = run_compare(
+            spec, progress=_progress(args, guard), record=policy_from_args(args), check=check_from_args(args)
+        )
         guard.deferring = True  # from here until the record is saved, signals wait
         stopped = result.trajectories.stopped
         emit(dumps(result.to_json(), indent=2) if args.json else format_report(result))

@@ -35,10 +35,10 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ..atomic import atomic_path
+from ..batches import batches
 from ..bounds import mlp_grad_bounds
 from ..config import MLPConfig
 from ..manual import loss_and_grads, sgd_step
-from ..trainer import batches
 from ..twin import TwinMLP
 from .shards import shard, shard_weight
 from .spec import Plan, build_problem

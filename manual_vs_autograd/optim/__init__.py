@@ -10,7 +10,15 @@ from .check import StepMismatch, UpdateParity, check_update_rule, rule_line
 from .pair import ManualOptimizer, PairRun, Rule, make_optimizers, run_pair
 from .rules import adam_step, manual_step, rmsprop_step, sgd_step
 from .spec import ADAPTIVE, OPTIMIZERS, SGD_FAMILY, OptimizerSpec, default_lr
-from .state import AdamState, OptimizerState, RMSpropState, SGDState, init_state, state_buffers
+from .state import (
+    AdamState,
+    OptimizerState,
+    RMSpropState,
+    SGDState,
+    buffers_per_parameter,
+    init_state,
+    state_buffers,
+)
 from .torch_side import implementation, load_state_into_torch, state_from_torch, torch_optimizer
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ = [
     "run_pair",
     "sgd_step",
     "state_buffers",
+    "buffers_per_parameter",
     "state_from_torch",
     "torch_optimizer",
 ]

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..batches import batches
 from ..config import MLPConfig
-from ..trainer import batches
 from ..twin import TwinMLP
 from .pair import Rule
 from .rules import manual_step

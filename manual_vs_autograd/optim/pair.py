@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..batches import batches
 from ..config import MLPConfig
 from ..manual import loss_and_grads
-from ..trainer import batches
 from ..twin import TwinMLP
 from .rules import manual_step
 from .spec import OptimizerSpec

@@ -14,7 +14,15 @@ from torch import Tensor
 
 from .spec import SGD_FAMILY, OptimizerSpec
 
-__all__ = ["AdamState", "OptimizerState", "RMSpropState", "SGDState", "init_state", "state_buffers"]
+__all__ = [
+    "AdamState",
+    "OptimizerState",
+    "RMSpropState",
+    "SGDState",
+    "buffers_per_parameter",
+    "init_state",
+    "state_buffers",
+]
 
 
 @dataclass
@@ -71,3 +79,12 @@ def init_state(spec: OptimizerSpec, params: dict[str, Tensor]) -> OptimizerState
 def state_buffers(state: OptimizerState) -> dict[str, dict[str, Tensor]]:
     """``{"exp_avg": {"W1": ...}, ...}``: every per-parameter field of ``state``, in the order the rule updates them."""
     return {f.name: getattr(state, f.name) for f in fields(state) if f.name != "step"}
+
+
+def buffers_per_parameter(spec: OptimizerSpec) -> int:
+    """How many tensors of each parameter's shape ``spec``'s rule keeps (0 for plain SGD, 2 for Adam)."""
+    if spec.name in SGD_FAMILY:
+        return int(spec.momentum > 0)
+    if spec.name == "rmsprop":
+        return 1 + int(spec.centered) + int(spec.momentum > 0)
+    return 2 + int(spec.amsgrad)

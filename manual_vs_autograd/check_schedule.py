@@ -1,0 +1,100 @@
+"""Which steps of a side-by-side run get the costly checks, so that checking a real run stays cheap.
+
+Comparing two gradients that are bitwise equal costs nothing; everything else a checked step does is
+extra work: the per-element bounds (the network's forward and backward pass on magnitudes, in
+float64: about three times a plain step), the manual gradient recomputed at autograd's parameters
+once the runs have parted (teacher forcing: one more manual step), and the perturbed third run of
+:mod:`.sensitivity` (one more autograd step per step it follows). Two ways to spend it:
+
+* **a share of the run's time** (the default, :data:`CHECK_SHARE`): the bounded checks run at step 1
+  and then whenever the time spent on them is at most ``share`` of the time the two sides' own steps
+  have taken so far, so they are spread evenly over the run; the perturbed run follows the first steps
+  for at most ``share`` of the time the whole run's own steps are expected to take (it cannot pause
+  and resume: a trajectory is followed from the start or not at all). Each takes at most ``share``,
+  so a checked run costs about ``1 + 2·share`` plain runs, whatever its size. Which steps are checked
+  depends on the machine's speed; the report says how many were.
+* **every K-th step** (``every=K``): steps 1, 1+K, 1+2K, ... and the last one, and the perturbed run
+  follows the whole run (up to its own caps). ``every=1`` checks every step: the choice for tests and
+  for small runs, where it is cheap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import InputError
+
+__all__ = ["CHECK_SHARE", "CheckSchedule"]
+
+CHECK_SHARE = 0.1
+"""Default share of the run's own time for the bounded checks, and again for the perturbed run."""
+
+
+@dataclass
+class CheckSchedule:
+    """Decides step by step whether the bounded checks run and whether the perturbed run goes on."""
+
+    every: int | None = None  # None: a share of the time; K: every K-th step
+    share: float = CHECK_SHARE
+    clock: Callable[[], float] = time.perf_counter
+    plain_s: float = 0.0  # the two sides' own steps so far
+    checks_s: float = 0.0
+    sensitivity_s: float = 0.0
+    plain_steps: int = 0
+    _started: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.every is not None and (
+            isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1
+        ):
+            raise InputError(f"check every must be a positive integer number of steps, got {self.every!r}")
+        if not 0 < self.share <= 1:
+            raise InputError(f"check share must be in (0, 1], got {self.share!r}")
+
+    def describe(self) -> str:
+        if self.every == 1:
+            return "every step"
+        if self.every is not None:
+            return f"every {self.every}th step and the last"
+        return f"step 1, then within {self.share:.0%} of the run's own time"
+
+    def to_json(self) -> dict[str, object]:
+        """How the checked steps were picked and what the checks cost, as shares of the two sides' own time."""
+        share = (lambda t: t / self.plain_s) if self.plain_s > 0 else (lambda t: None)
+        return {
+            "schedule": self.describe(),
+            "check_time_share": share(self.checks_s),
+            "sensitivity_time_share": share(self.sensitivity_s),
+        }
+
+    def start(self, what: str) -> None:
+        """Start timing ``what``: ``"plain"``, ``"checks"`` or ``"sensitivity"``."""
+        self._started[what] = self.clock()
+
+    def stop(self, what: str, *, count: bool = True) -> None:
+        """Add the time since :meth:`start` to ``what``; ``count=False``: part of a plain step, more to come."""
+        elapsed = self.clock() - self._started.pop(what)
+        if what == "plain":
+            self.plain_s += elapsed
+            self.plain_steps += count
+        elif what == "checks":
+            self.checks_s += elapsed
+        else:
+            self.sensitivity_s += elapsed
+
+    def check_due(self, step: int, total: int) -> bool:
+        """Whether step ``step`` of ``total`` gets the bounded checks."""
+        if step == 1:
+            return True
+        if self.every is not None:
+            return (step - 1) % self.every == 0 or step == total
+        return self.checks_s <= self.share * self.plain_s
+
+    def sensitivity_allowed(self, total: int) -> bool:
+        """Whether the perturbed run may take one more step (its time within its share of the expected run)."""
+        if self.every is not None or self.plain_steps == 0:
+            return True
+        expected = self.plain_s / self.plain_steps * total
+        return self.sensitivity_s <= self.share * expected

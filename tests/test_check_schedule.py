@@ -1,0 +1,91 @@
+"""Which steps get the bounded checks: a share of the run's own time, or every K-th step.
+
+The schedule reads a clock; these tests give it one they control (each call returns the time the
+test says has passed), so they assert the rule itself, not the machine's speed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from manual_vs_autograd.check_schedule import CHECK_SHARE, CheckSchedule
+from manual_vs_autograd.errors import InputError
+
+
+class StepClock:
+    """A clock that moves only when told: ``advance(dt)``."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, dt: float) -> None:
+        self.now += dt
+
+
+def _simulate(schedule: CheckSchedule, clock: StepClock, steps: int, plain: float, check: float) -> list[int]:
+    """A run whose plain steps take ``plain`` and whose bounded checks take ``check``; returns the checked steps."""
+    checked = []
+    for step in range(1, steps + 1):
+        schedule.start("plain")
+        clock.advance(plain)
+        schedule.stop("plain")
+        if schedule.check_due(step, steps):
+            checked.append(step)
+            schedule.start("checks")
+            clock.advance(check)
+            schedule.stop("checks")
+    return checked
+
+
+def test_the_default_spends_its_share_on_checks_spread_over_the_run():
+    clock = StepClock()
+    schedule = CheckSchedule(clock=clock)
+    checked = _simulate(schedule, clock, steps=1000, plain=1.0, check=3.0)
+    assert checked[0] == 1  # a bug in the backward shows at once
+    # each check costs 3 plain steps: the share allows share*1000/3 of them, give or take the one that tips it over
+    assert abs(len(checked) - CHECK_SHARE * 1000 / 3) <= 2
+    assert schedule.checks_s <= CHECK_SHARE * schedule.plain_s + 3.0
+    gaps = {b - a for a, b in zip(checked[1:], checked[2:])}
+    assert max(gaps) - min(gaps) <= 1  # evenly spread, not bunched at the start
+    assert checked[-1] > 900
+
+
+def test_cheap_checks_run_every_step():
+    clock = StepClock()
+    checked = _simulate(CheckSchedule(clock=clock), clock, steps=200, plain=1.0, check=0.05)
+    assert checked == list(range(1, 201))
+
+
+@pytest.mark.parametrize("every", [1, 7])
+def test_every_k_checks_steps_1_k_plus_1_and_the_last(every):
+    clock = StepClock()
+    checked = _simulate(CheckSchedule(every=every, clock=clock), clock, steps=50, plain=1.0, check=100.0)
+    expected = sorted({*range(1, 51, every), 50})
+    assert checked == expected
+
+
+def test_the_perturbed_run_follows_the_first_steps_within_its_share():
+    clock = StepClock()
+    schedule = CheckSchedule(clock=clock)
+    followed = 0
+    for step in range(1, 1001):
+        schedule.start("plain")
+        clock.advance(1.0)
+        schedule.stop("plain")
+        if not schedule.sensitivity_allowed(1000):
+            break
+        followed = step
+        schedule.start("sensitivity")
+        clock.advance(0.5)  # an autograd step: half of the two sides' pair
+        schedule.stop("sensitivity")
+    assert abs(followed - CHECK_SHARE * 1000 / 0.5) <= 1
+    assert CheckSchedule(every=3, clock=clock).sensitivity_allowed(10**9)  # a fixed stride follows the whole run
+
+
+@pytest.mark.parametrize("every", [0, -1, True, 2.5])
+def test_a_bad_stride_is_refused(every):
+    with pytest.raises(InputError, match="check every"):
+        CheckSchedule(every=every)
