@@ -163,6 +163,12 @@ def diagnose(traj: Trajectories) -> str:
     if sens is not None and sens.horizon is not None:
         expected = "as expected" if part >= sens.horizon - 50 else "before the perturbation horizon (unexplained)"
         return f"{agree}; {amp}trajectories part at step {part} ({tp.first_outside}) {expected}"
+    followed = len(sens.distance) - 1 if sens is not None else 0
+    if sens is not None and sens.stopped_at is not None and part > followed:
+        return (
+            f"{agree}; {amp}trajectories part at step {part} ({tp.first_outside}), beyond the {followed} steps "
+            "the sensitivity run followed (check every step to follow the whole run)"
+        )
     return f"{agree}; {amp}trajectories part at step {part} ({tp.first_outside}), not explained by the sensitivity run"
 
 

@@ -135,7 +135,7 @@ def test_a_second_ctrl_c_while_saving_waits_for_the_save(tmp_path, capsys, monke
     def step(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 8:
-            os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C: stops training at step 8
+            os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C, during step 8's updates: they finish first
         return real_step(*args, **kwargs)
 
     def save(*args, **kwargs):
@@ -148,8 +148,8 @@ def test_a_second_ctrl_c_while_saving_waits_for_the_save(tmp_path, capsys, monke
     assert main(["compare", "--quiet", "--save", str(run)]) == 130
     err = capsys.readouterr().err
     assert "still finishing: saving what was computed first; please wait" in err
-    assert "with the 7 steps recorded" in err
-    assert load_record(run).steps == 7
+    assert "with the 8 steps recorded" in err
+    assert load_record(run).steps == 8
     assert [p.name for p in tmp_path.iterdir()] == ["run.safetensors"]
 
 
