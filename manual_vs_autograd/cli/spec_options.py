@@ -11,6 +11,21 @@ __all__ = ["spec_from_args"]
 
 SpecT = TypeVar("SpecT", bound=CompareSpec)
 
+SAME_NAMES = (
+    "hidden",
+    "activation",
+    "loss",
+    "epochs",
+    "lr",
+    "batch_size",
+    "dtype",
+    "device",
+    "seed",
+    "init",
+    "centers",
+)
+"""The shared options whose names are the spec's field names (``--samples`` and ``--features`` are not)."""
+
 
 def spec_from_args(args: argparse.Namespace, spec_type: type[SpecT], **settings: Any) -> SpecT:
     """The ``spec_type`` (:class:`~manual_vs_autograd.compare.CompareSpec` or
@@ -19,19 +34,5 @@ def spec_from_args(args: argparse.Namespace, spec_type: type[SpecT], **settings:
 
     ``settings`` are the fields only ``mva compare`` has options for (``norm``, ``optimizer``).
     """
-    return spec_type(
-        hidden=args.hidden,
-        activation=args.activation,
-        loss=args.loss,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        dtype=args.dtype,
-        device=args.device,
-        seed=args.seed,
-        init=args.init,
-        n_samples=args.samples,
-        centers=args.centers,
-        n_features=args.features,
-        **settings,
-    )
+    same_names = {name: getattr(args, name) for name in SAME_NAMES}
+    return spec_type(**same_names, n_samples=args.samples, n_features=args.features, **settings)
