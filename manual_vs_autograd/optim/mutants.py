@@ -40,7 +40,8 @@ Params = dict[str, Tensor]
 
 
 def _adam_moments(name: str, grads: Params, state: AdamState, spec: OptimizerSpec) -> tuple[Tensor, Tensor]:
-    """``name``'s m and v after this step, updated as :func:`~.rules.adam_step` does (the slips below come later)."""
+    """``name``'s m and v after this step, updated as :func:`~.rules.adam_step` does: the two slips below go
+    wrong only after this."""
     (b1, b2), g = spec.betas, grads[f"d{name}"]
     m, v = state.exp_avg[name], state.exp_avg_sq[name]
     m.lerp_(g, 1 - b1)  # m = β1 m + (1 - β1) g
