@@ -13,7 +13,7 @@ from .errors import InputError
 from .finite_diff import numerical_backward
 from .function_pair import autograd_function_pair
 from .layer_check import InputCheck, LayerReport, assert_layer_matches, check_layer
-from .manual import loss_and_grads, mlp_backward, mlp_forward, predict, sgd_step
+from .manual import layer_outputs, loss_and_grads, mlp_backward, mlp_forward, predict, sgd_step
 from .parity import GradientReport, ParamParity, assert_grads_close, compare_gradients, compare_tensors, ulp_distance
 from .registry import register_activation, register_loss
 from .tolerance import Tolerance, tolerance_for
@@ -43,6 +43,7 @@ __all__ = [
     "compare_gradients",
     "compare_tensors",
     "init_params",
+    "layer_outputs",
     "load_blobs",
     "loss_and_grads",
     "mlp_backward",

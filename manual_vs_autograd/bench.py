@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .bench_checked import CheckedCost, checked_cost, checked_steps_for
+from .bench_checked import MIN_STEPS, CheckedCost, checked_cost, checked_steps_for
 from .bench_memory import peak_bytes
 from .config import MLPConfig, init_params
 from .data import load_blobs, targets_for
@@ -59,6 +59,7 @@ CONFIGS = (
 
 MEMORY_STEPS = (5, 50)  # a short and a long checked run, for checked_memory_ratio
 QUICK_MEMORY_STEPS = (3, 15)
+QUICK_CHECKED_STEPS = 10  # --quick: checked runs this short carry step 1's bounded check (a few steps' cost) visibly
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ def _bench_one(
     budget_s: float,
     compile_autograd: bool,
     memory_steps: tuple[int, int] | None,
+    min_checked_steps: int = MIN_STEPS,
 ) -> BenchResult:
     config = MLPConfig(cfg.sizes, cfg.activation, cfg.loss)
     x, labels = _data(cfg, device)
@@ -248,7 +250,7 @@ def _bench_one(
     }
     checked = None
     if memory_steps is not None:
-        steps = checked_steps_for(seconds["manual"] + seconds["autograd"], budget_s)
+        steps = checked_steps_for(seconds["manual"] + seconds["autograd"], budget_s, min_checked_steps)
         checked = checked_cost(config, params, x, y, lr=lr, steps=steps, memory_steps=memory_steps)
     return summarise(
         cfg.name,
@@ -317,7 +319,8 @@ def run_bench(
                 continue
             if progress:
                 progress(f"{cfg.name} on {dev}")
-            configs.append(asdict(_bench_one(cfg, dev, budget, compile_autograd, memory_steps)))
+            min_steps = QUICK_CHECKED_STEPS if quick else MIN_STEPS
+            configs.append(asdict(_bench_one(cfg, dev, budget, compile_autograd, memory_steps, min_steps)))
     if progress:
         progress("scalar loop against the vectorised manual path")
     scalar = _scalar_vs_vectorised(3 if quick else 20, torch.device("cpu"))

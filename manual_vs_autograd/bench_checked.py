@@ -20,7 +20,7 @@ import torch
 from .bench_memory import peak_bytes
 from .config import MLPConfig
 
-__all__ = ["CheckedCost", "checked_cost", "checked_steps_for"]
+__all__ = ["MIN_STEPS", "CheckedCost", "checked_cost", "checked_steps_for"]
 
 MIN_STEPS, MAX_STEPS = (
     100,
@@ -40,11 +40,11 @@ class CheckedCost:
     long_peak_bytes: int
 
 
-def checked_steps_for(plain_s: float, budget_s: float) -> int:
-    """Steps per timed run: a third of ``budget_s`` at the plain pair's speed, within [MIN_STEPS, MAX_STEPS]."""
+def checked_steps_for(plain_s: float, budget_s: float, min_steps: int = MIN_STEPS) -> int:
+    """Steps per timed run: a third of ``budget_s`` at the plain pair's speed, within [min_steps, MAX_STEPS]."""
     if plain_s <= 0:
         return MAX_STEPS
-    return int(min(MAX_STEPS, max(MIN_STEPS, budget_s / 3 / plain_s)))
+    return int(min(MAX_STEPS, max(min_steps, budget_s / 3 / plain_s)))
 
 
 def _run(

@@ -50,14 +50,15 @@ class InputCheck:
     shape: tuple[int, ...]
     dtype: str
     verdict: str  # "ok", "MISMATCH vs autograd", "MISMATCH vs finite differences", both, or "no gradient"
-    worst_index: tuple[int, ...] | None  # the element where |manual - autograd| / bound is largest
-    manual: float | None  # your gradient there
-    autograd: float | None  # autograd's there
-    bound: float | None  # the allowed |manual - autograd| there
-    ulps: float | None  # |manual - autograd| there, in units in the last place of autograd's value
-    max_bound_ratio: float | None  # max |manual - autograd| / bound over all elements (≤ 1 passes)
-    fd_max_diff: float | None  # max |your float64 gradient - finite differences|
-    fd_allowed: float | None  # what the finite-difference witness allows
+    # the witnesses' numbers; None for an input that takes no gradient
+    worst_index: tuple[int, ...] | None = None  # the element where |manual - autograd| / bound is largest
+    manual: float | None = None  # your gradient there
+    autograd: float | None = None  # autograd's there
+    bound: float | None = None  # the allowed |manual - autograd| there
+    ulps: float | None = None  # |manual - autograd| there, in units in the last place of autograd's value
+    max_bound_ratio: float | None = None  # max |manual - autograd| / bound over all elements (≤ 1 passes)
+    fd_max_diff: float | None = None  # max |your float64 gradient - finite differences|
+    fd_allowed: float | None = None  # what the finite-difference witness allows
 
     @property
     def ok(self) -> bool:
@@ -224,22 +225,7 @@ def check_layer(
     checks = []
     for i, t in enumerate(own):
         if not floats[i]:
-            checks.append(
-                InputCheck(
-                    names[i],
-                    tuple(t.shape),
-                    dtype_name(t.dtype),
-                    "no gradient",
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                )
-            )
+            checks.append(InputCheck(names[i], tuple(t.shape), dtype_name(t.dtype), "no gradient"))
             continue
         got, a, bound, got64, fd_i = manual[i], auto[i], bounds[i], manual64[i], fd[i]
         # every floating-point input has a gradient from each witness and a bound (None marks the others)
@@ -291,14 +277,14 @@ def assert_layer_matches(
     backward: Callable[..., Any],
     reference: Callable[..., Tensor],
     *inputs: Tensor,
-    dout: Tensor | None = None,
-    seed: int = 0,
-    names: Sequence[str] | None = None,
-    **kwargs: Any,
+    **options: Any,
 ) -> LayerReport:
-    """:func:`check_layer`, raising ``AssertionError`` with the report's table unless every input passes."""
+    """:func:`check_layer`, raising ``AssertionError`` with the report's table unless every input passes.
+
+    ``options`` are :func:`check_layer`'s keywords: ``dout``, ``seed``, ``names`` and the layer's own.
+    """
     __tracebackhide__ = True  # pytest shows the caller's line and the report, not this function
-    report = check_layer(forward, backward, reference, *inputs, dout=dout, seed=seed, names=names, **kwargs)
+    report = check_layer(forward, backward, reference, *inputs, **options)
     if not report.ok:
         raise AssertionError(str(report))
     return report

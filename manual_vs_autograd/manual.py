@@ -24,6 +24,7 @@ from .norm import LayerNormCache, layer_norm_backward, layer_norm_forward
 __all__ = [
     "MLPCache",
     "labels_from_output",
+    "layer_outputs",
     "loss_and_grads",
     "mlp_backward",
     "mlp_forward",
@@ -54,6 +55,17 @@ def mlp_forward(params: dict[str, Tensor], x: Tensor, config: MLPConfig) -> tupl
     """
     cache = MLPCache(linear=[], norm=[], activation=[])
     return _forward_into(cache, params, x, config), cache
+
+
+def layer_outputs(params: dict[str, Tensor], x: Tensor, config: MLPConfig) -> list[Tensor]:
+    """``[h_1, …, h_L]``: what every layer computes for the inputs ``x`` (N, sizes[0]); ``h_l`` is
+    (N, sizes[l]) and ``h_L = y_hat``.
+
+    Nothing new is computed: the forward pass keeps each ``h_{l-1}`` as the input of linear layer
+    ``l``, because ``∂L/∂W_l = (∂L/∂a_l)ᵀ h_{l-1}`` needs it.
+    """
+    y_hat, cache = mlp_forward(params, x, config)
+    return [linear.x for linear in cache.linear[1:]] + [y_hat]  # h_1 … h_{L-1}, then h_L
 
 
 def _forward_into(cache: MLPCache, params: dict[str, Tensor], x: Tensor, config: MLPConfig) -> Tensor:

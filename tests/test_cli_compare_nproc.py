@@ -34,6 +34,7 @@ def test_compare_nproc_2_reports_parity_against_ddp_and_the_whole_batch(capsys):
     [
         (["--optimizer", "adam"], "--nproc 2 trains with plain SGD"),
         (["--norm", "layer"], "--norm layer is not supported with --nproc 2"),
+        (["--check-every", "5"], "--check-every is not supported with --nproc 2"),
     ],
 )
 def test_options_the_distributed_run_does_not_take_are_refused(capsys, argv, message):

@@ -23,6 +23,7 @@ from manual_vs_autograd.distributed import (
 )
 from manual_vs_autograd.distributed.report import tensor_parity
 from manual_vs_autograd.errors import InputError
+from manual_vs_autograd.optim import OptimizerSpec
 
 
 @pytest.mark.parametrize("world_size", [1, 2, 3, 5])
@@ -91,6 +92,13 @@ def test_plan_refuses_bad_settings_in_one_line():
     if torch.cuda.device_count() < 64:
         with pytest.raises(InputError, match="needs 64 GPUs"):
             plan(DistributedSpec(device="cuda"), 64)
+
+
+def test_spec_refuses_what_a_distributed_run_does_not_train():
+    with pytest.raises(InputError, match="without normalisation; expected norm 'none', got 'layer'"):
+        DistributedSpec(norm="layer")
+    with pytest.raises(InputError, match="plain SGD; expected no optimizer, got 'adam'"):
+        DistributedSpec(optimizer=OptimizerSpec("adam"))
 
 
 def test_plan_takes_compare_defaults():

@@ -9,6 +9,7 @@ from manual_vs_autograd import (
     MLPConfig,
     TwinMLP,
     init_params,
+    layer_outputs,
     loss_and_grads,
     mlp_backward,
     mlp_forward,
@@ -125,3 +126,19 @@ def test_mlp_backward_leaves_its_cache_for_a_second_call(config):
     for name in grads:  # the same operations on the same tensors: bitwise the same
         assert torch.equal(first[name], second[name]), name
         assert torch.equal(first[name], grads[name]), name
+
+
+@pytest.mark.parametrize(
+    "config", [c for c in NETWORKS if c.norm == "none"], ids=lambda c: c.describe().replace(" ", "")
+)
+def test_layer_outputs_are_each_layers_h(config):
+    """h_l = act(h_{l-1} W_lᵀ + b_l), written out here in torch ops; the last one is mlp_forward's y_hat."""
+    x, _ = _batch(config, 7, 1, torch.float64, "cpu")
+    params = init_params(config, 0, scheme="scaled")
+    outputs = layer_outputs(params, x, config)
+    h = x
+    for l, got in enumerate(outputs, start=1):
+        act = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda a: a}
+        h = act[config.layer_activation(l)](h @ params[f"W{l}"].T + params[f"b{l}"])
+        assert got.shape == (7, config.sizes[l]) and torch.allclose(got, h, rtol=1e-12, atol=0), l
+    assert len(outputs) == config.n_layers and torch.equal(outputs[-1], mlp_forward(params, x, config)[0])

@@ -13,7 +13,7 @@ import torch
 
 from manual_vs_autograd import MLPConfig, init_params, load_blobs, targets_for
 from manual_vs_autograd.optim import OptimizerSpec, check_update_rule
-from manual_vs_autograd.optim.mutants import MUTANTS
+from manual_vs_autograd.optim.mutants import MUTANTS, adam_textbook_form
 
 STEPS = 20
 
@@ -40,17 +40,6 @@ def test_mutant_is_caught_and_named(mutant, spec, quantity, named, dtype):
     assert report.mismatch.quantity == quantity, str(report.mismatch)
     assert named in report.mismatch.line, str(report.mismatch)
     assert named in str(report.mismatch)
-
-
-def adam_textbook_form(params, grads, state, spec):
-    """Adam written as printed: m = β1 m + (1-β1) g, v = β2 v + (1-β2) g², θ -= γ m̂/(√v̂ + ε). Correct, other rounding."""
-    (b1, b2), state.step = spec.betas, state.step + 1
-    for name, p in params.items():
-        g = grads[f"d{name}"]
-        m = state.exp_avg[name].copy_(b1 * state.exp_avg[name] + (1 - b1) * g)
-        v = state.exp_avg_sq[name].copy_(b2 * state.exp_avg_sq[name] + (1 - b2) * g * g)
-        m_hat, v_hat = m / (1 - b1**state.step), v / (1 - b2**state.step)
-        p.sub_(spec.lr * m_hat / (v_hat.sqrt() + spec.eps))
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)

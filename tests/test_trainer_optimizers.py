@@ -15,7 +15,7 @@ import torch
 from manual_vs_autograd import MLPConfig, init_params, load_blobs, targets_for
 from manual_vs_autograd.check_schedule import CheckSchedule
 from manual_vs_autograd.optim import OptimizerSpec, check_update_rule
-from manual_vs_autograd.optim.mutants import MUTANTS
+from manual_vs_autograd.optim.mutants import MUTANTS, adam_textbook_form
 from manual_vs_autograd.trainer import UPDATE_BOUND_EPS, TrainConfig, train_side_by_side
 
 STEPS = 20  # the optimizer package's mutant tests see every mistake within 20 steps (amsgrad's takes a few)
@@ -48,17 +48,6 @@ def test_a_mutated_rule_fails_step_parity_naming_the_step_and_tensor(mutant, spe
     label = f"update {expected.param}" if expected.quantity == "param" else f"{expected.quantity} {expected.param}"
     assert label in sp.first_bad
     assert not any(name.startswith("d") for name in sp.first_bad)  # the gradients themselves agree
-
-
-def adam_textbook_form(params, grads, state, spec):
-    """Adam as printed: m = β1 m + (1-β1) g, v = β2 v + (1-β2) g², θ -= γ m̂/(√v̂ + ε). Correct, other rounding."""
-    (b1, b2), state.step = spec.betas, state.step + 1
-    for name, p in params.items():
-        g = grads[f"d{name}"]
-        m = state.exp_avg[name].copy_(b1 * state.exp_avg[name] + (1 - b1) * g)
-        v = state.exp_avg_sq[name].copy_(b2 * state.exp_avg_sq[name] + (1 - b2) * g * g)
-        m_hat, v_hat = m / (1 - b1**state.step), v / (1 - b2**state.step)
-        p.sub_(spec.lr * m_hat / (v_hat.sqrt() + spec.eps))
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)

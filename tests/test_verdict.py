@@ -60,19 +60,24 @@ def test_single_tensor_scaling_is_caught_where_some_entry_is_resolvable(cases):
     assert tight >= 0.8 * total, (tight, total)
 
 
+def honest_rows(case):
+    """Each honest variant's comparison with its reference, tensor by tensor, under the bounds of its dtype."""
+    for kind, candidate, reference, dtype in honest_variants(case):
+        bounds = (
+            case.bounds
+            if dtype == case.dtype
+            else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=dtype)
+        )
+        for name in reference:
+            yield kind, compare_tensors(name, candidate[name], reference[name], bounds[name])
+
+
 def test_honest_differences_are_never_flagged(cases):
     worst = 0.0
     for case in cases:
-        for kind, candidate, reference, dtype in honest_variants(case):
-            bounds = (
-                case.bounds
-                if dtype == case.dtype
-                else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=dtype)
-            )
-            for name in reference:
-                row = compare_tensors(name, candidate[name], reference[name], bounds[name])
-                assert row.within, (kind, case.describe(), row)
-                worst = max(worst, row.max_ratio)
+        for kind, row in honest_rows(case):
+            assert row.within, (kind, case.describe(), row)
+            worst = max(worst, row.max_ratio)
     # The model's constant has room: honest differences use far less than the bound (c = 3).
     assert worst < 1.0 / C_TWO_SIDES
 
@@ -85,15 +90,8 @@ def test_layer_norm_networks_honest_differences_pass_and_bugs_are_caught(layer_n
     # depth 3-4 puts the first layers' bounds above their largest entries (measured: the honest
     # differences then use < 3% of the bound), so no sound bound from this model can see those.
     for case in layer_norm_cases:
-        for kind, candidate, reference, dtype in honest_variants(case):
-            bounds = (
-                case.bounds
-                if dtype == case.dtype
-                else mlp_grad_bounds(case.config, case.params, case.x, case.y, dtype=dtype)
-            )
-            for name in reference:
-                row = compare_tensors(name, candidate[name], reference[name], bounds[name])
-                assert row.within, (kind, case.describe(), row)
+        for kind, row in honest_rows(case):
+            assert row.within, (kind, case.describe(), row)
     must = {"factor 2 dropped", "1/N dropped", "wrong activation derivative"}
     missed = [
         (kind, case.describe())

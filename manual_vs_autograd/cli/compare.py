@@ -21,6 +21,7 @@ from .guard import SignalGuard
 from .optimizer_options import add_optimizer_arguments, optimizer_from_args
 from .options import int_list, picture_progress, positive_float, positive_int, seed
 from .progress import step_progress
+from .spec_options import spec_from_args
 from .stdout import emit
 
 __all__ = ["add_parser", "format_report", "run"]  # format_report lives in manual_vs_autograd.report
@@ -123,26 +124,6 @@ def check_from_args(args: argparse.Namespace) -> CheckSchedule:
     return CheckSchedule(every=args.check_every)
 
 
-def spec_from_args(args: argparse.Namespace) -> CompareSpec:
-    return CompareSpec(
-        hidden=args.hidden,
-        activation=args.activation,
-        loss=args.loss,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        dtype=args.dtype,
-        device=args.device,
-        seed=args.seed,
-        init=args.init,
-        n_samples=args.samples,
-        centers=args.centers,
-        n_features=args.features,
-        norm=args.norm,
-        optimizer=optimizer_from_args(args, sgd_lr=default_lr(args.loss)),
-    )
-
-
 def _progress(args: argparse.Namespace, guard: SignalGuard):
     """The progress printer, which also defers signals once the last epoch is done (nothing may lose the run)."""
     printer = step_progress("mva compare", args.quiet)
@@ -165,7 +146,9 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.nproc > 1:
         return distributed_options.run(args)
-    spec = spec_from_args(args)
+    spec = spec_from_args(
+        args, CompareSpec, norm=args.norm, optimizer=optimizer_from_args(args, sgd_lr=default_lr(args.loss))
+    )
     save = None if args.save is None else check_output_file(args.save, "--save")
     plots = None if args.plots is None else check_output_dir(args.plots, "--plots")
     with SignalGuard() as guard:

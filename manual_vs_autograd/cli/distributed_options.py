@@ -25,8 +25,9 @@ from ..distributed.worker import RendezvousError, run_rank
 from ..errors import InputError
 from ..jsonsafe import dumps
 from .options import int_list, positive_float, positive_int
+from .spec_options import spec_from_args
 
-__all__ = ["add_arguments", "main", "run", "spec_from_args"]
+__all__ = ["add_arguments", "main", "run"]
 
 TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 
@@ -52,26 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def spec_from_args(args: argparse.Namespace) -> DistributedSpec:
-    """The :class:`~manual_vs_autograd.distributed.DistributedSpec` of ``mva compare``'s options."""
-    return DistributedSpec(
-        hidden=args.hidden,
-        activation=args.activation,
-        loss=args.loss,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        dtype=args.dtype,
-        device=args.device,
-        seed=args.seed,
-        init=args.init,
-        n_samples=args.samples,
-        centers=args.centers,
-        n_features=args.features,
-    )
-
-
 def _refuse_unsupported(args: argparse.Namespace) -> None:
+    if getattr(args, "check_every", None) is not None:  # the distributed run checks every step
+        raise InputError(
+            f"--check-every is not supported with --nproc {args.nproc} (it checks every step); expected no --check-every"
+        )
     for option in ("save", "plots"):
         if getattr(args, option, None):
             raise InputError(
@@ -93,7 +79,7 @@ def _refuse_unsupported(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``mva compare`` over ``args.nproc`` processes; print the table or JSON; return the exit status."""
     _refuse_unsupported(args)
-    spec = spec_from_args(args)
+    spec = spec_from_args(args, DistributedSpec)
     try:
         result = run_distributed(spec, args.nproc, timeout_s=args.rdzv_timeout)
     except DistributedFailure as err:
@@ -108,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 def _torchrun_rank(args: argparse.Namespace) -> int:
     """One process started by torchrun: meet the others through ``env://``; rank 0 prints the result."""
     rank, world, local = (int(os.environ[name]) for name in TORCHRUN_VARS)
-    p = plan(spec_from_args(args), world)
+    p = plan(spec_from_args(args, DistributedSpec), world)
     raw = run_rank(rank, local, p, "env://", args.rdzv_timeout, None)
     if raw is None:  # every rank but 0
         return 0

@@ -1,9 +1,9 @@
 """What a distributed run trains, checked and resolved before any process starts.
 
-:class:`DistributedSpec` holds the same settings as ``mva compare`` (same names, same defaults);
-:func:`plan` checks them against the number of processes and picks the backend: ``gloo`` on the
-CPU, ``nccl`` with one GPU per process. :func:`build_problem` makes the data and the initial
-weights; every process calls it with the same spec and gets the same tensors, so nothing but
+:class:`DistributedSpec` is ``mva compare``'s :class:`~manual_vs_autograd.compare.CompareSpec`, limited to
+plain SGD without normalisation; :func:`plan` checks it against the number of processes and picks the
+backend: ``gloo`` on the CPU, ``nccl`` with one GPU per process. :func:`build_problem` makes the data and
+the initial weights; every process calls it with the same spec and gets the same tensors, so nothing but
 gradients (and the loss, for the record) ever crosses between processes.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..compare import LECTURE_SHAPES, default_lr
+from ..compare import LECTURE_SHAPES, CompareSpec, default_lr
 from ..config import MLPConfig, init_params
 from ..data import Blobs, load_blobs, targets_for
 from ..devices import resolve_dtype
@@ -28,27 +28,22 @@ BACKENDS = {"cpu": "gloo", "cuda": "nccl"}
 
 
 @dataclass(frozen=True)
-class DistributedSpec:
-    """A side-by-side run, as ``mva compare`` describes it; ``None`` fields take the same defaults."""
+class DistributedSpec(CompareSpec):
+    """A :class:`~manual_vs_autograd.compare.CompareSpec` that a distributed run can train: plain SGD
+    (``optimizer`` ``None``) without normalisation (``norm`` ``"none"``).
 
-    hidden: tuple[int, ...] = (2,)  # hidden widths: the lecture's single layer of 2
-    activation: str = "sigmoid"  # hidden activation
-    loss: str = "mse"  # mse | bce on binary labels; ce on the 4-class labels
-    epochs: int = 2000
-    lr: float | None = None  # None: compare.default_lr(loss)
-    batch_size: int | None = None  # the GLOBAL batch (split over the processes); None: full batch
-    dtype: str = "float64"
-    device: str = "auto"  # auto: one GPU per process when there are enough, else the CPU
-    seed: int = 0  # data, initial weights and mini-batch order
-    init: str | None = None  # lecture | scaled; None: lecture for the lecture's shapes, else scaled
-    n_samples: int = 1000
-    centers: int = 4
-    n_features: int = 2
+    ``batch_size`` is the global batch, split over the processes; ``device`` ``"auto"`` is one GPU per
+    process when there are enough, else the CPU.
+    """
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(self.hidden))
-        if not self.hidden:
-            raise InputError("hidden sizes are empty; give at least one hidden width, e.g. 2 or 16,16")
+        super().__post_init__()
+        if self.norm != "none":
+            raise InputError(f"a distributed run trains without normalisation; expected norm 'none', got {self.norm!r}")
+        if self.optimizer is not None:
+            raise InputError(
+                f"a distributed run trains with plain SGD; expected no optimizer, got {self.optimizer.name!r}"
+            )
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs <= 0:
             raise InputError(f"epochs must be a positive integer, got {self.epochs!r}")
         if self.lr is not None:

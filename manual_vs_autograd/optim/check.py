@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..batches import batches
 from ..config import MLPConfig
 from ..twin import TwinMLP
-from .pair import Rule
+from .pair import Rule, step_batches
 from .rules import manual_step
 from .spec import SGD_FAMILY, OptimizerSpec
 from .state import init_state, state_buffers
@@ -110,10 +109,7 @@ def check_update_rule(
     manual = {name: p.detach().clone() for name, p in params.items()}
     state = init_state(spec, manual)
     worst = 0.0
-    per_epoch = 1 if batch_size is None else -(-x.shape[0] // batch_size)
-    for step, index in enumerate(batches(x.shape[0], batch_size, -(-steps // per_epoch), seed, x.device), start=1):
-        if step > steps:
-            break
+    for step, index in step_batches(x, steps, batch_size, seed):
         optimizer.zero_grad(set_to_none=True)
         twin.loss(x[index], y[index]).backward()
         grads = twin.math_gradients()  # copies: the manual rule cannot touch torch's p.grad

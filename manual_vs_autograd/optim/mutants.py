@@ -3,6 +3,7 @@
 Each is a rule with the signature of :func:`manual_vs_autograd.optim.manual_step`. :data:`MUTANTS` pairs
 it with settings under which the mistake matters (in float32 too) and with what the check should
 report: the first quantity that differs and a word of the rule's line that it names.
+:func:`adam_textbook_form` is their control: a correct rule in other ops, which the check must pass.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "Mutant",
     "adam_amsgrad_max_unused",
     "adam_eps_inside_sqrt",
+    "adam_textbook_form",
     "adam_with_decoupled_decay",
     "adam_without_bias_correction",
     "adamw_with_coupled_decay",
@@ -37,24 +39,30 @@ __all__ = [
 Params = dict[str, Tensor]
 
 
+def _adam_moments(name: str, grads: Params, state: AdamState, spec: OptimizerSpec) -> tuple[Tensor, Tensor]:
+    """``name``'s m and v after this step, updated as :func:`~.rules.adam_step` does: the two slips below go
+    wrong only after this."""
+    (b1, b2), g = spec.betas, grads[f"d{name}"]
+    m, v = state.exp_avg[name], state.exp_avg_sq[name]
+    m.lerp_(g, 1 - b1)  # m = β1 m + (1 - β1) g
+    v.mul_(b2).addcmul_(g, g, value=1 - b2)  # v = β2 v + (1 - β2) g²
+    return m, v
+
+
 def adam_eps_inside_sqrt(params: Params, grads: Params, state: AdamState, spec: OptimizerSpec) -> None:
     """θ -= γ m̂ / √(v̂ + ε) instead of γ m̂ / (√v̂ + ε)."""
     (b1, b2), state.step = spec.betas, state.step + 1
     for name, p in params.items():
-        g, m, v = grads[f"d{name}"], state.exp_avg[name], state.exp_avg_sq[name]
-        m.lerp_(g, 1 - b1)
-        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        m, v = _adam_moments(name, grads, state, spec)
         denom = (v / (1 - b2**state.step)).add(spec.eps).sqrt()
         p.addcdiv_(m, denom, value=-spec.lr / (1 - b1**state.step))
 
 
 def adam_without_bias_correction(params: Params, grads: Params, state: AdamState, spec: OptimizerSpec) -> None:
     """θ -= γ m / (√v + ε): the moments' zero start is not corrected for."""
-    (b1, b2), state.step = spec.betas, state.step + 1
+    state.step += 1
     for name, p in params.items():
-        g, m, v = grads[f"d{name}"], state.exp_avg[name], state.exp_avg_sq[name]
-        m.lerp_(g, 1 - b1)
-        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        m, v = _adam_moments(name, grads, state, spec)
         p.addcdiv_(m, v.sqrt().add_(spec.eps), value=-spec.lr)
 
 
@@ -118,6 +126,20 @@ def rmsprop_momentum_as_an_average(params: Params, grads: Params, state: RMSprop
         v.mul_(spec.alpha).addcmul_(g, g, value=1 - spec.alpha)
         b.mul_(spec.momentum).add_(g / v.sqrt().add_(spec.eps), alpha=1 - spec.momentum)
         p.add_(b, alpha=-spec.lr)
+
+
+def adam_textbook_form(params: Params, grads: Params, state: AdamState, spec: OptimizerSpec) -> None:
+    """Not a mutant: Adam as printed, m = β1 m + (1-β1) g, v = β2 v + (1-β2) g², θ -= γ m̂/(√v̂ + ε).
+
+    Correct, in other ops than torch's, so it rounds otherwise: a bitwise check flags it, a check with
+    the tolerance of an honest rewrite must pass it (the other side of the mutants)."""
+    (b1, b2), state.step = spec.betas, state.step + 1
+    for name, p in params.items():
+        g = grads[f"d{name}"]
+        m = state.exp_avg[name].copy_(b1 * state.exp_avg[name] + (1 - b1) * g)
+        v = state.exp_avg_sq[name].copy_(b2 * state.exp_avg_sq[name] + (1 - b2) * g * g)
+        m_hat, v_hat = m / (1 - b1**state.step), v / (1 - b2**state.step)
+        p.sub_(spec.lr * m_hat / (v_hat.sqrt() + spec.eps))
 
 
 # The settings make each mistake matter in float32 too: ε = 1e-3 (at the default 1e-8 the difference

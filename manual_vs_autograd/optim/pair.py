@@ -7,7 +7,7 @@ the whole-run parity tests and the optimizer-paths picture use it. The package's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -22,7 +22,7 @@ from .spec import OptimizerSpec
 from .state import OptimizerState, init_state
 from .torch_side import torch_optimizer
 
-__all__ = ["ManualOptimizer", "PairRun", "Rule", "make_optimizers", "run_pair"]
+__all__ = ["ManualOptimizer", "PairRun", "Rule", "make_optimizers", "run_pair", "step_batches"]
 
 Rule = Callable[[dict[str, Tensor], dict[str, Tensor], OptimizerState, OptimizerSpec], None]
 """An update rule's signature: ``rule(params, grads, state, spec)``, in place (as :func:`manual_step`)."""
@@ -40,6 +40,14 @@ class ManualOptimizer:
     def step(self, grads: dict[str, Tensor]) -> None:
         """One update from ``{"dW1": ..., "db1": ...}`` (in place of ``manual.sgd_step(params, grads, lr)``)."""
         self.rule(self.params, grads, self.state, self.spec)
+
+
+def step_batches(x: Tensor, steps: int, batch_size: int | None, seed: int) -> Iterator[tuple[int, Tensor]]:
+    """``(step, index)`` for steps 1 … ``steps``: the trainer's mini-batches of the rows of ``x``
+    (:func:`manual_vs_autograd.trainer.batches`), epoch after epoch, cut off after ``steps``."""
+    per_epoch = 1 if batch_size is None else -(-x.shape[0] // batch_size)  # ⌈N / B⌉
+    epochs = -(-steps // per_epoch)  # ⌈steps / per_epoch⌉: enough epochs to make ``steps``
+    return zip(range(1, steps + 1), batches(x.shape[0], batch_size, epochs, seed, x.device))
 
 
 def make_optimizers(
@@ -91,10 +99,7 @@ def run_pair(
     manual_optimizer, optimizer = make_optimizers(spec, manual, twin, rule=rule)
     losses: tuple[list[float], list[float]] = ([], [])
     history: tuple[list[dict[str, Tensor]], list[dict[str, Tensor]]] = ([_copy(manual)], [_copy(named)])
-    epochs = -(-steps // (1 if batch_size is None else -(-x.shape[0] // batch_size)))
-    for step, index in enumerate(batches(x.shape[0], batch_size, epochs, seed, x.device), start=1):
-        if step > steps:
-            break
+    for _, index in step_batches(x, steps, batch_size, seed):
         xb, yb = x[index], y[index]
         L_manual, grads = loss_and_grads(manual, xb, yb, config)
         if trainable is not None:

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from ..atomic import atomic_path
 from ..errors import InputError
-from ..manual import mlp_forward
+from ..manual import layer_outputs
 from ..record import RunRecord
 from .common import class_style, frame_rows, param_steps, require_params, row_for
 
@@ -49,22 +49,15 @@ def _mesh(record: RunRecord, resolution: int) -> tuple[np.ndarray, np.ndarray, t
     return gx, gy, torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1)).to(torch.float64)
 
 
-def _hidden_outputs(cache) -> list[torch.Tensor]:
-    """``h_1 … h_{L-1}`` from :func:`mlp_forward`'s cache: each one is the input the next linear layer saved."""
-    layers = getattr(cache, "layers", None)
-    linears = [layer.linear for layer in layers] if layers is not None else list(cache.linear)
-    return [linear.x for linear in linears[1:]]
-
-
 def neuron_activations(record: RunRecord, row: int, points: torch.Tensor) -> list[np.ndarray]:
     """Per layer, (P, width): each neuron's activation after parameter row ``row``; for a softmax output, the
     class probabilities."""
     config = record.config
     params = {name: torch.from_numpy(values[row]).to(torch.float64) for name, values in record.params["manual"].items()}
-    y_hat, cache = mlp_forward(params, points, config)
+    *hidden, y_hat = layer_outputs(params, points, config)
     if config.loss == "ce":
         y_hat = torch.softmax(y_hat, dim=1)
-    return [h.numpy() for h in (*_hidden_outputs(cache), y_hat)]
+    return [h.numpy() for h in (*hidden, y_hat)]
 
 
 def _label(record: RunRecord, layer: int, k: int) -> str:

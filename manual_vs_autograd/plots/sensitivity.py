@@ -52,23 +52,11 @@ def plot_sensitivity(
     )
     bottom.set_ylabel("parameter distance (log)")
     bottom.set_xlabel("step")
+    marks = ((horizon, "horizon", "#762a83", ":"), (parted, "sides part", "#1a9850", "-."))
     for ax in (top, bottom):
-        if horizon is not None:
-            ax.axvline(
-                horizon,
-                color="#762a83",
-                lw=1,
-                ls=":",
-                label=f"horizon: step {horizon}" if ax is bottom else None,
-            )
-        if parted is not None:
-            ax.axvline(
-                parted,
-                color="#1a9850",
-                lw=1,
-                ls="-.",
-                label=f"sides part: step {parted}" if ax is bottom else None,
-            )
+        for step, what, color, ls in marks:
+            if step is not None:  # labelled once, in the lower panel's legend
+                ax.axvline(step, color=color, lw=1, ls=ls, label=f"{what}: step {step}" if ax is bottom else None)
         ax.grid(alpha=0.3)
     top.legend(loc="upper right", fontsize=8)
     bottom.legend(loc="lower right", fontsize=8)
