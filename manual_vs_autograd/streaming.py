@@ -29,6 +29,12 @@ def finite_or_none(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else value
 
 
+def _json_fields(obj: object, keys: dict[str, str]) -> dict[str, Any]:
+    """``{key: obj.<attribute>}`` for each ``key: attribute`` of ``keys``, floats through :func:`finite_or_none`."""
+    values = {key: getattr(obj, attribute) for key, attribute in keys.items()}
+    return {key: finite_or_none(v) if isinstance(v, float) else v for key, v in values.items()}
+
+
 def _max_abs(t: Tensor) -> float:
     """``max |t|`` in one pass without a temporary (0 for an empty tensor; NaN if any element is)."""
     if not t.numel():
@@ -94,11 +100,14 @@ class StepParity:
         return {name: float(b.max().item()) if b.numel() else 0.0 for name, b in bounds.items()}
 
     def to_json(self) -> dict[str, Any]:
+        head = {
+            "holds": "holds",
+            "checked_steps": "checked",
+            "bitwise_steps": "bitwise",
+            "first_bad_step": "first_bad_step",
+        }
         return {
-            "holds": self.holds,
-            "checked_steps": self.checked,
-            "bitwise_steps": self.bitwise,
-            "first_bad_step": self.first_bad_step,
+            **_json_fields(self, head),
             "first_bad": list(self.first_bad),
             "worst": [
                 {
@@ -168,13 +177,9 @@ class TrajectoryParity:
         return max(self.max_diff.values(), default=0.0)
 
     def to_json(self) -> dict[str, Any]:
+        head = ("holds", "exact", "first_outside_step", "first_outside", "max_param_diff", "max_loss_diff")
         return {
-            "holds": self.holds,
-            "exact": self.exact,
-            "first_outside_step": self.first_outside_step,
-            "first_outside": self.first_outside,
-            "max_param_diff": finite_or_none(self.max_param_diff),
-            "max_loss_diff": finite_or_none(self.max_loss_diff),
+            **_json_fields(self, {name: name for name in head}),
             "parameters": [
                 {
                     "name": n,

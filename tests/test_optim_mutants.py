@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from manual_vs_autograd import MLPConfig, init_params, load_blobs, targets_for
-from manual_vs_autograd.optim import OptimizerSpec, check_update_rule
+from manual_vs_autograd.optim import OptimizerProblem, OptimizerSpec, check_update_rule
 from manual_vs_autograd.optim.mutants import MUTANTS, adam_textbook_form
 
 STEPS = 20
@@ -35,7 +35,9 @@ def problem(dtype):
 @pytest.mark.parametrize(("mutant", "spec", "quantity", "named"), MUTANTS, ids=[m.rule.__name__ for m in MUTANTS])
 def test_mutant_is_caught_and_named(mutant, spec, quantity, named, dtype):
     config, params, x, y = problem(dtype)
-    report = check_update_rule(spec, config, params, x, y, steps=STEPS, rule=mutant, tolerance=honest_tolerance(dtype))
+    report = check_update_rule(
+        spec, OptimizerProblem(config, params, x, y, STEPS), rule=mutant, tolerance=honest_tolerance(dtype)
+    )
     assert not report.ok, f"{mutant.__name__} passed as {spec.describe()}"
     assert report.mismatch.quantity == quantity, str(report.mismatch)
     assert named in report.mismatch.line, str(report.mismatch)
@@ -47,8 +49,8 @@ def test_an_honest_rewrite_is_not_bitwise_but_passes_the_rounding_bound(dtype):
     """The other side of the mutants: a correct rule in other ops is flagged only by a bitwise demand."""
     config, params, x, y = problem(dtype)
     spec = OptimizerSpec("adam", lr=0.05)
-    bitwise = check_update_rule(spec, config, params, x, y, steps=STEPS, rule=adam_textbook_form)
+    bitwise = check_update_rule(spec, OptimizerProblem(config, params, x, y, STEPS), rule=adam_textbook_form)
     assert not bitwise.ok  # other ops, other rounding: some bit differs
-    bounded = check_update_rule(spec, config, params, x, y, steps=STEPS, rule=adam_textbook_form, tolerance=honest_tolerance(dtype))  # fmt: skip
+    bounded = check_update_rule(spec, OptimizerProblem(config, params, x, y, STEPS), rule=adam_textbook_form, tolerance=honest_tolerance(dtype))  # fmt: skip
     assert bounded.ok, str(bounded.mismatch)
     assert 0 < bounded.max_rel_diff <= honest_tolerance(dtype)

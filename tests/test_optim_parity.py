@@ -14,6 +14,7 @@ import torch
 
 from manual_vs_autograd import MLPConfig, init_params, load_blobs, loss_and_grads, targets_for
 from manual_vs_autograd.optim import (
+    OptimizerProblem,
     OptimizerSpec,
     check_update_rule,
     implementation,
@@ -77,7 +78,7 @@ def test_the_lecture_gradients_are_bitwise_autograds(dtype):
 @pytest.mark.parametrize("spec", SPECS, ids=OptimizerSpec.describe)
 def test_whole_run_matches_torch_optim(spec, dtype, batch_size, device):
     config, params, x, y = lecture_problem(dtype, device)
-    run = run_pair(spec, config, params, x, y, steps=STEPS, batch_size=batch_size)
+    run = run_pair(spec, OptimizerProblem(config, params, x, y, STEPS, batch_size))
     assert run.manual_params["W1"].shape[0] == STEPS + 1
     assert not torch.equal(run.autograd_params["W1"][0], run.autograd_params["W1"][-1])  # it did train
     if implementation(device) == "single-tensor":
@@ -85,7 +86,7 @@ def test_whole_run_matches_torch_optim(spec, dtype, batch_size, device):
         for name in run.manual_params:
             assert torch.equal(run.manual_params[name], run.autograd_params[name]), name
     else:
-        report = check_update_rule(spec, config, params, x, y, steps=STEPS, batch_size=batch_size, tolerance=cuda_bound(dtype))  # fmt: skip
+        report = check_update_rule(spec, OptimizerProblem(config, params, x, y, STEPS, batch_size), tolerance=cuda_bound(dtype))  # fmt: skip
         assert report.ok, str(report.mismatch)
 
 
@@ -95,7 +96,7 @@ def test_every_step_and_every_state_buffer_is_bitwise(spec, dtype, device):
     """Teacher forcing: same parameters, state and gradients in; parameters and every buffer out equal."""
     config, params, x, y = lecture_problem(dtype, device)
     tolerance = 0.0 if implementation(device) == "single-tensor" else cuda_bound(dtype)
-    report = check_update_rule(spec, config, params, x, y, steps=STEPS, batch_size=100, tolerance=tolerance)
+    report = check_update_rule(spec, OptimizerProblem(config, params, x, y, STEPS, 100), tolerance=tolerance)
     assert report.ok, str(report.mismatch)
     assert report.steps == STEPS
     if tolerance == 0.0:
@@ -110,7 +111,7 @@ def test_softmax_network_updates_are_bitwise_given_the_same_gradients(name):
     config = MLPConfig((2, 5, 4), "tanh", "ce")
     config, params, x, y = lecture_problem(torch.float32, "cpu", config)
     spec = OptimizerSpec(name, lr=0.05)
-    report = check_update_rule(spec, config, params, x, y, steps=STEPS, batch_size=100)
+    report = check_update_rule(spec, OptimizerProblem(config, params, x, y, STEPS, 100))
     assert report.bitwise, str(report.mismatch)
 
 

@@ -14,7 +14,7 @@ import torch
 
 from manual_vs_autograd import MLPConfig, init_params, load_blobs, targets_for
 from manual_vs_autograd.check_schedule import CheckSchedule
-from manual_vs_autograd.optim import OptimizerSpec, check_update_rule
+from manual_vs_autograd.optim import OptimizerProblem, OptimizerSpec, check_update_rule
 from manual_vs_autograd.optim.mutants import MUTANTS, adam_textbook_form
 from manual_vs_autograd.trainer import UPDATE_BOUND_EPS, TrainConfig, train_side_by_side
 
@@ -43,7 +43,9 @@ def test_a_mutated_rule_fails_step_parity_naming_the_step_and_tensor(mutant, spe
     assert not sp.holds and not traj.parity, f"{mutant.__name__} passed as {spec.describe()}"
     config, params, x, y = problem(dtype)
     tolerance = UPDATE_BOUND_EPS * torch.finfo(dtype).eps
-    expected = check_update_rule(spec, config, params, x, y, steps=STEPS, rule=mutant, tolerance=tolerance).mismatch
+    expected = check_update_rule(
+        spec, OptimizerProblem(config, params, x, y, STEPS), rule=mutant, tolerance=tolerance
+    ).mismatch
     assert expected is not None and sp.first_bad_step == expected.step
     label = f"update {expected.param}" if expected.quantity == "param" else f"{expected.quantity} {expected.param}"
     assert label in sp.first_bad

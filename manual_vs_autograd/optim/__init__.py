@@ -7,7 +7,7 @@ line that differs.
 """
 
 from .check import StepMismatch, UpdateParity, check_update_rule, rule_line
-from .pair import ManualOptimizer, PairRun, Rule, make_optimizers, run_pair
+from .pair import ManualOptimizer, OptimizerProblem, PairRun, Rule, make_optimizers, run_pair
 from .rules import adam_step, manual_step, rmsprop_step, sgd_step
 from .spec import ADAPTIVE, OPTIMIZERS, SGD_FAMILY, OptimizerSpec, default_lr
 from .state import (
@@ -29,6 +29,7 @@ __all__ = [
     "ManualOptimizer",
     "OptimizerSpec",
     "OptimizerState",
+    "OptimizerProblem",
     "PairRun",
     "RMSpropState",
     "Rule",

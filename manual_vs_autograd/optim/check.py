@@ -13,11 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
 
-from ..config import MLPConfig
 from ..twin import TwinMLP
-from .pair import Rule, step_batches
+from .pair import OptimizerProblem, Rule
 from .rules import manual_step
 from .spec import SGD_FAMILY, OptimizerSpec
 from .state import init_state, state_buffers
@@ -86,30 +84,22 @@ class UpdateParity:
 
 
 def check_update_rule(
-    spec: OptimizerSpec,
-    config: MLPConfig,
-    params: dict[str, Tensor],
-    x: Tensor,
-    y: Tensor,
-    *,
-    steps: int,
-    batch_size: int | None = None,
-    seed: int = 0,
-    rule: Rule = manual_step,
-    tolerance: float = 0.0,
+    spec: OptimizerSpec, problem: OptimizerProblem, *, rule: Rule = manual_step, tolerance: float = 0.0
 ) -> UpdateParity:
     """Run ``rule`` and ``torch.optim`` step by step from shared parameters, state and gradients; stop at a mismatch.
 
     A tensor passes when ``max|manual - torch| <= tolerance · max|torch|`` (so ``tolerance=0`` demands
     bitwise equality) and both sides hold the same state buffers.
     """
+    config, params, x, y = problem.config, problem.params, problem.x, problem.y
     twin = TwinMLP(config, params)
     named = twin.named_math_parameters()
     optimizer = torch_optimizer(spec, named.values())
     manual = {name: p.detach().clone() for name, p in params.items()}
     state = init_state(spec, manual)
     worst = 0.0
-    for step, index in step_batches(x, steps, batch_size, seed):
+    step = 0
+    for step, index in problem.batches():
         optimizer.zero_grad(set_to_none=True)
         twin.loss(x[index], y[index]).backward()
         grads = twin.math_gradients()  # copies: the manual rule cannot touch torch's p.grad
@@ -135,4 +125,4 @@ def check_update_rule(
         if tolerance > 0:  # teacher forcing: the next step starts from torch's parameters and state
             copy_params(manual, {name: p.detach() for name, p in named.items()})
             state = reference
-    return UpdateParity(spec, implementation(x.device), min(steps, step), tolerance, worst, None)
+    return UpdateParity(spec, implementation(x.device), step, tolerance, worst, None)

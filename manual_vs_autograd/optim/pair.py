@@ -22,7 +22,7 @@ from .spec import OptimizerSpec
 from .state import OptimizerState, init_state
 from .torch_side import torch_optimizer
 
-__all__ = ["ManualOptimizer", "PairRun", "Rule", "make_optimizers", "run_pair", "step_batches"]
+__all__ = ["ManualOptimizer", "OptimizerProblem", "PairRun", "Rule", "make_optimizers", "run_pair", "step_batches"]
 
 Rule = Callable[[dict[str, Tensor], dict[str, Tensor], OptimizerState, OptimizerSpec], None]
 """An update rule's signature: ``rule(params, grads, state, spec)``, in place (as :func:`manual_step`)."""
@@ -40,6 +40,27 @@ class ManualOptimizer:
     def step(self, grads: dict[str, Tensor]) -> None:
         """One update from ``{"dW1": ..., "db1": ...}`` (in place of ``manual.sgd_step(params, grads, lr)``)."""
         self.rule(self.params, grads, self.state, self.spec)
+
+
+@dataclass(frozen=True)
+class OptimizerProblem:
+    """What both sides train on: the network, its starting parameters, the data and ``steps`` steps of its batches.
+
+    The batches are the trainer's (:func:`manual_vs_autograd.batches.batches`): the whole set when
+    ``batch_size`` is None, else seeded shuffled mini-batches, epoch after epoch.
+    """
+
+    config: MLPConfig
+    params: dict[str, Tensor]  # not modified
+    x: Tensor
+    y: Tensor
+    steps: int
+    batch_size: int | None = None
+    seed: int = 0
+
+    def batches(self) -> Iterator[tuple[int, Tensor]]:
+        """``(step, index)`` for steps 1 … ``steps``."""
+        return step_batches(self.x, self.steps, self.batch_size, self.seed)
 
 
 def step_batches(x: Tensor, steps: int, batch_size: int | None, seed: int) -> Iterator[tuple[int, Tensor]]:
@@ -74,32 +95,27 @@ class PairRun:
 
 def run_pair(
     spec: OptimizerSpec,
-    config: MLPConfig,
-    params: dict[str, Tensor],
-    x: Tensor,
-    y: Tensor,
+    problem: OptimizerProblem,
     *,
-    steps: int,
-    batch_size: int | None = None,
-    seed: int = 0,
     trainable: dict[str, Tensor] | None = None,
     rule: Rule = manual_step,
 ) -> PairRun:
-    """Train a copy of ``params`` by ``loss_and_grads`` + ``rule`` and a twin by ``backward()`` + ``torch.optim``.
+    """Train a copy of ``problem.params`` by ``loss_and_grads`` + ``rule`` and a twin by ``backward()`` + ``torch.optim``.
 
     Args:
-        steps: optimizer steps; the batches are the trainer's (:func:`manual_vs_autograd.trainer.batches`).
+        problem: the network, its start, the data and the steps (:class:`OptimizerProblem`).
         trainable: optional 0/1 masks by parameter name: gradients are multiplied by them on both sides
             before the step, so masked entries stay where they are (with weight decay 0).
         rule: the manual update (default :func:`manual_step`; the tests pass mutated ones).
     """
+    config, params, x, y = problem.config, problem.params, problem.x, problem.y
     manual = {name: p.detach().clone() for name, p in params.items()}
     twin = TwinMLP(config, params)
     named = twin.named_math_parameters()
     manual_optimizer, optimizer = make_optimizers(spec, manual, twin, rule=rule)
     losses: tuple[list[float], list[float]] = ([], [])
     history: tuple[list[dict[str, Tensor]], list[dict[str, Tensor]]] = ([_copy(manual)], [_copy(named)])
-    for _, index in step_batches(x, steps, batch_size, seed):
+    for _, index in problem.batches():
         xb, yb = x[index], y[index]
         L_manual, grads = loss_and_grads(manual, xb, yb, config)
         if trainable is not None:

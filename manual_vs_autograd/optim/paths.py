@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..lecture.names import lecture_names
 from ..losses import LOSSES
 from ..manual import loss_and_grads, mlp_forward, sgd_step
-from .pair import PairRun, run_pair
+from .pair import OptimizerProblem, PairRun, run_pair
 from .spec import OptimizerSpec
 
 __all__ = ["PATH_SPECS", "LectureSurface", "lecture_surface", "optimizer_paths", "path_of", "trained_lecture_params"]
@@ -103,7 +103,8 @@ def optimizer_paths(
     for (matrix, index), value in zip(where, start):
         begin[matrix][index] = value
         trainable[matrix][index] = 1.0
-    return {spec: run_pair(spec, LECTURE, begin, x, y, steps=steps, trainable=trainable) for spec in specs}
+    problem = OptimizerProblem(LECTURE, begin, x, y, steps)
+    return {spec: run_pair(spec, problem, trainable=trainable) for spec in specs}
 
 
 def path_of(run: PairRun, weights: tuple[str, str], side: str) -> Tensor:
