@@ -13,6 +13,8 @@ once the runs have parted (teacher forcing: one more manual step), and the pertu
   and resume: a trajectory is followed from the start or not at all). Each takes at most ``share``,
   so a checked run costs about ``1 + 2·share`` plain runs, whatever its size. Which steps are checked
   depends on the machine's speed; the report says how many were.
+  On CUDA the trainer makes the schedule wait for the queued kernels at each boundary it times
+  (``sync``), so that the shares are of the GPU's time, not of the launches'.
 * **every K-th step** (``every=K``): steps 1, 1+K, 1+2K, ... and the last one, and the perturbed run
   follows the whole run (up to its own caps). ``every=1`` checks every step: the choice for tests and
   for small runs, where it is cheap.
@@ -39,6 +41,7 @@ class CheckSchedule:
     every: int | None = None  # None: a share of the time; K: every K-th step
     share: float = CHECK_SHARE
     clock: Callable[[], float] = time.perf_counter
+    sync: Callable[[], None] | None = None  # CUDA: wait for the queued kernels, so the clock sees their time
     plain_s: float = 0.0  # the two sides' own steps so far
     checks_s: float = 0.0
     sensitivity_s: float = 0.0
@@ -71,10 +74,14 @@ class CheckSchedule:
 
     def start(self, what: str) -> None:
         """Start timing ``what``: ``"plain"``, ``"checks"`` or ``"sensitivity"``."""
+        if self.sync is not None:
+            self.sync()
         self._started[what] = self.clock()
 
     def stop(self, what: str, *, count: bool = True) -> None:
         """Add the time since :meth:`start` to ``what``; ``count=False``: part of a plain step, more to come."""
+        if self.sync is not None:
+            self.sync()
         elapsed = self.clock() - self._started.pop(what)
         if what == "plain":
             self.plain_s += elapsed

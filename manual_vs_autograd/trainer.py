@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import torch
 from torch import Tensor
@@ -185,6 +186,8 @@ def train_side_by_side(
     if train.batch_size is not None and train.batch_size > x.shape[0]:
         raise InputError(f"batch size {train.batch_size} is larger than the {x.shape[0]} training samples")
     schedule = check or CheckSchedule()
+    if x.device.type == "cuda" and schedule.sync is None:
+        schedule.sync = partial(torch.cuda.synchronize, x.device)
     manual = {name: p.detach().clone() for name, p in params.items()}
     twin = TwinMLP(config, params)
     named = twin.named_math_parameters()

@@ -89,3 +89,12 @@ def test_the_perturbed_run_follows_the_first_steps_within_its_share():
 def test_a_bad_stride_is_refused(every):
     with pytest.raises(InputError, match="check every"):
         CheckSchedule(every=every)
+
+
+def test_a_sync_runs_at_every_timed_boundary():
+    # on CUDA the trainer passes torch.cuda.synchronize, so queued kernels count where they ran
+    calls = []
+    clock = StepClock()
+    schedule = CheckSchedule(clock=clock, sync=lambda: calls.append(clock()))
+    _simulate(schedule, clock, steps=3, plain=1.0, check=0.05)
+    assert len(calls) == 2 * (3 + 3)  # start and stop of 3 plain steps and of 3 checks (cheap: every step)
