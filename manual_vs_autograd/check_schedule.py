@@ -47,6 +47,7 @@ class CheckSchedule:
     sensitivity_s: float = 0.0
     plain_steps: int = 0
     _started: dict[str, float] = field(default_factory=dict)
+    _first_step_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.every is not None and (
@@ -86,6 +87,8 @@ class CheckSchedule:
         if what == "plain":
             self.plain_s += elapsed
             self.plain_steps += count
+            if self.plain_steps <= 1:  # step 1 warms up (allocations, first kernels): not a typical step
+                self._first_step_s = self.plain_s
         elif what == "checks":
             self.checks_s += elapsed
         else:
@@ -103,5 +106,8 @@ class CheckSchedule:
         """Whether the perturbed run may take one more step (its time within its share of the expected run)."""
         if self.every is not None or self.plain_steps == 0:
             return True
-        expected = self.plain_s / self.plain_steps * total
+        if self.plain_steps == 1:
+            expected = self.plain_s * total
+        else:  # the typical step, step 1's warm-up left out
+            expected = (self.plain_s - self._first_step_s) / (self.plain_steps - 1) * total
         return self.sensitivity_s <= self.share * expected
