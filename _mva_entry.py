@@ -92,19 +92,30 @@ def _is_one(text: str) -> bool:
         return False
 
 
-def _pathcheck() -> ModuleType | None:
-    """``manual_vs_autograd/pathcheck.py``, loaded from its file: ``import`` would run the package's
-    ``__init__``, which imports torch. None if the package cannot be found (the full check still runs)."""
+def _stdlib_module(relative: str) -> ModuleType | None:
+    """A module of the package that needs only the standard library (``pathcheck.py``, ``cli/stdout.py``),
+    loaded from its file: ``import`` would run the package's ``__init__``, which imports torch. None if the
+    package cannot be found."""
     package = importlib.util.find_spec("manual_vs_autograd")
     if package is None or not package.submodule_search_locations:
         return None
-    location = os.path.join(list(package.submodule_search_locations)[0], "pathcheck.py")
-    spec = importlib.util.spec_from_file_location("_mva_pathcheck", location)
+    location = os.path.join(list(package.submodule_search_locations)[0], *relative.split("/"))
+    spec = importlib.util.spec_from_file_location("_mva_" + relative.replace("/", "_")[:-3], location)
     if spec is None or spec.loader is None or not os.path.isfile(location):
         return None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _say(text: str) -> None:
+    """One line on stderr, through the command's guarded writer (a reader that has gone is not an error)."""
+    stdout = _stdlib_module("cli/stdout.py")
+    if stdout is not None:
+        stdout.say(text)
+        stdout.flush()
+    else:
+        print(text, file=sys.stderr)
 
 
 def refuse_bad_outputs(argv: Sequence[str]) -> str | None:
@@ -116,7 +127,7 @@ def refuse_bad_outputs(argv: Sequence[str]) -> str | None:
     given = _given(argv[1:], command, wanted)
     if not given or not _is_one(given.get("--nproc", "1")):  # --nproc N: that run refuses outputs itself
         return None
-    checks = _pathcheck()
+    checks = _stdlib_module("pathcheck.py")  # the full check's own code (the package is not imported)
     if checks is None:
         return None
     try:
@@ -137,22 +148,45 @@ def refuse_bad_outputs(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Refuse bad output paths, import the command line, then run it; an interrupt during the import is one line."""
+    """Refuse bad output paths, import the command line, then run it; an interrupt during the import is one line.
+
+    With ``argv`` None (the console script, ``python -m _mva_entry``) this is the process's own command
+    line: once a signal has stopped the work, further SIGINT and SIGTERM are ignored until the process
+    exits (see :func:`manual_vs_autograd.cli.guard.hold_until_exit`).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     refused = refuse_bad_outputs(args)
     if refused is not None:
-        print(f"mva: error: {refused}", file=sys.stderr)
+        _say(f"mva: error: {refused}")
         return 2
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        from manual_vs_autograd.cli.guard import Terminated, hold_until_exit
         from manual_vs_autograd.cli.main import main as run
     except KeyboardInterrupt as interrupt:
+        if argv is None:
+            _ignore_signals()
         terminated = isinstance(interrupt, _Terminated)
-        print(f"mva: {'terminated' if terminated else 'interrupted'} while starting", file=sys.stderr)
+        _say(f"mva: {'terminated' if terminated else 'interrupted'} while starting")
         return 143 if terminated else 130
     finally:
-        signal.signal(signal.SIGTERM, previous)
-    return run(argv)
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:  # not if ignored above
+            signal.signal(signal.SIGTERM, previous)
+    if argv is None:
+        hold_until_exit()
+    try:
+        return run(args)
+    except KeyboardInterrupt as interrupt:  # a second signal in the instant between the command's answer and here
+        if argv is None:
+            _ignore_signals()
+        terminated = isinstance(interrupt, Terminated)
+        _say("mva: terminated" if terminated else "mva: interrupted")
+        return 143 if terminated else 130
+
+
+def _ignore_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 if __name__ == "__main__":
