@@ -1,5 +1,5 @@
-"""``python -m manual_vs_autograd`` is the ``mva`` command."""
+"""``python -m manual_vs_autograd`` is the ``mva`` command (through the console script's entry, ``_mva_entry``)."""
 
-from .cli import main
+from _mva_entry import main
 
 raise SystemExit(main())

@@ -14,36 +14,22 @@ What is refused, and why:
 * a symbolic link: the rename would replace the link itself, not the file it points to, so the
   target would silently not change; give the target's path instead;
 * a file that is not writable, or a folder we may not write into;
-* a path below a regular file (``results.txt/run.npz``).
+* a path below a regular file (``results.txt/run.npz``);
+* a symbolic link to nothing, where a folder is wanted (or on the way to one): it could not be made.
+
+The checks live in :mod:`.pathcheck`, which needs only the standard library, so that the ``mva``
+console script runs the same checks, with the same messages, before it imports torch.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
-from .errors import InputError, one_line
+from . import pathcheck
+from .errors import InputError
 
 __all__ = ["check_output_dir", "check_output_file", "check_replaceable"]
-
-
-def _show(path: str | os.PathLike) -> str:
-    return one_line(repr(str(path)), 120)
-
-
-def _kind(mode: int) -> str:
-    for test, name in (
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISREG, "a file"),
-    ):
-        if test(mode):
-            return name
-    return "neither a file nor a folder"
 
 
 def check_replaceable(path: Path, what: str) -> os.stat_result | None:
@@ -52,84 +38,22 @@ def check_replaceable(path: Path, what: str) -> os.stat_result | None:
     Raises for a symbolic link, a folder, a device, FIFO or socket, and a read-only file.
     """
     try:
-        st = path.lstat()
-    except FileNotFoundError:
-        return None
-    except NotADirectoryError:
-        raise InputError(f"{what} {_show(path)} lies below a file that is not a folder") from None
-    except OSError as err:
-        raise InputError(f"{what} {_show(path)} cannot be examined ({err.strerror})") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise InputError(
-            f"{what} {_show(path)} is a symbolic link; give the path of the file it points to "
-            "(writing would replace the link, not its target)"
-        )
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{what} {_show(path)} is {_kind(st.st_mode)}; expected a regular file or a new path")
-    if not os.access(path, os.W_OK):
-        raise InputError(f"{what} {_show(path)} is not writable (mode {stat.filemode(st.st_mode)})")
-    return st
-
-
-def _check_folder_can_hold(folder: Path, what: str, path: str | os.PathLike) -> None:
-    """``folder`` is a writable folder, or can be made: its nearest existing ancestor is a writable folder."""
-    current = folder
-    while True:
-        try:
-            st = current.stat()
-        except FileNotFoundError:
-            if current.parent == current:
-                raise InputError(f"{what} {_show(path)}: no part of its folder exists") from None
-            current = current.parent
-            continue
-        except NotADirectoryError:
-            raise InputError(f"{what} {_show(path)} lies below a file that is not a folder") from None
-        except OSError as err:
-            raise InputError(
-                f"{what} {_show(path)}: folder {_show(current)} cannot be examined ({err.strerror})"
-            ) from None
-        break
-    if not stat.S_ISDIR(st.st_mode):
-        raise InputError(
-            f"{what} {_show(path)} lies below {_show(current)}, which is {_kind(st.st_mode)}, not a folder"
-        )
-    if not os.access(current, os.W_OK | os.X_OK):
-        raise InputError(f"{what} {_show(path)}: folder {_show(current)} is not writable")
+        return pathcheck.check_replaceable(path, what)
+    except pathcheck.PathError as err:
+        raise InputError(str(err)) from None
 
 
 def check_output_file(path: str | os.PathLike, what: str = "output file") -> Path:
     """``path`` as a :class:`Path` if a file can be written there (atomically, by rename); else raise."""
-    if not str(path):
-        raise InputError(f"{what} is empty; give a file name")
-    target = Path(path)
     try:
-        if str(path).endswith(os.sep) or (target.exists() and target.is_dir() and not target.is_symlink()):
-            raise InputError(
-                f"{what} {_show(path)} is a folder; give a file name, e.g. {_show(target / 'run.safetensors')}"
-            )
-        check_replaceable(target, what)
-        _check_folder_can_hold(target.parent, what, path)
-    except OSError as err:  # e.g. a name longer than the file system allows
-        raise InputError(f"{what} {_show(path)} cannot be used ({err.strerror or err})") from None
-    return target
+        return pathcheck.check_output_file(path, what)
+    except pathcheck.PathError as err:
+        raise InputError(str(err)) from None
 
 
 def check_output_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
     """``path`` as a :class:`Path` if it is, or can be made, a writable folder; else raise."""
-    if not str(path):
-        raise InputError(f"{what} is empty; give a folder name")
-    folder = Path(path)
     try:
-        st = folder.stat()
-    except FileNotFoundError:
-        _check_folder_can_hold(folder.parent, what, path)
-        return folder
-    except NotADirectoryError:
-        raise InputError(f"{what} {_show(path)} lies below a file that is not a folder") from None
-    except OSError as err:
-        raise InputError(f"{what} {_show(path)} cannot be examined ({err.strerror})") from None
-    if not stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{what} {_show(path)} is {_kind(st.st_mode)}, not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"{what} {_show(path)} is a folder that is not writable")
-    return folder
+        return pathcheck.check_output_dir(path, what)
+    except pathcheck.PathError as err:
+        raise InputError(str(err)) from None

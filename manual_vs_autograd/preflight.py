@@ -45,6 +45,16 @@ def _gib(n: float) -> str:
     return f"{n / 2**30:.3g} GiB" if n >= 2**28 else f"{n / 2**20:.3g} MiB"
 
 
+def _param_bytes(sizes: tuple[int, ...], b: int) -> dict[str, int]:
+    """Bytes of each parameter, under the network's own names (``W1``, ``b1``, ...: ``MLPConfig.param_shapes``),
+    so that ``--record`` names are checked, and refused, against the names the user knows."""
+    shapes: dict[str, int] = {}
+    for layer in range(1, len(sizes)):
+        shapes[f"W{layer}"] = sizes[layer] * sizes[layer - 1] * b
+        shapes[f"b{layer}"] = sizes[layer] * b
+    return shapes
+
+
 def estimate(
     sizes: tuple[int, ...],
     n_samples: int,
@@ -62,7 +72,7 @@ def estimate(
     P = sum(sizes[i] * sizes[i + 1] + sizes[i + 1] for i in range(len(sizes) - 1))
     n_train = max(1, (3 * n_samples) // 4)
     B = n_train if batch_size is None else min(batch_size, n_train)
-    param_bytes = {f"p{i}": (sizes[i] * sizes[i + 1] + sizes[i + 1]) * b for i in range(len(sizes) - 1)}
+    param_bytes = _param_bytes(sizes, b)
     every, _, _ = policy.resolve(steps, param_bytes)
     kept = steps // every + 2
     record = min(

@@ -37,7 +37,7 @@ from .config import MLPConfig
 from .devices import dtype_name
 from .errors import InputError, one_line
 from .jsonsafe import to_strict
-from .record_check import MAX_META_BYTES, Layout, check_entries, check_meta, expected_arrays
+from .record_check import MAX_DATA_ABS, MAX_META_BYTES, Layout, check_entries, check_meta, expected_arrays
 from .record_files import Archive, open_archive
 
 __all__ = ["FORMAT", "LEGACY_FORMAT", "RunRecord", "load_record", "record_from_result", "save_record"]
@@ -213,6 +213,8 @@ def _check_steps(record: RunRecord, layout: Layout, fail) -> None:
     for key in ("x_train", "x_test"):
         if not np.all(np.isfinite(record.data[key])):
             raise fail(f"has NaN or infinity in {key}")
+        if len(record.data[key]) and float(np.abs(record.data[key]).max()) > MAX_DATA_ABS:
+            raise fail(f"has values beyond ±{MAX_DATA_ABS:g} in {key}; expected blob data (within a few tens of 0)")
 
 
 def load_record(path: str | os.PathLike) -> RunRecord:

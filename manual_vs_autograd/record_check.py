@@ -24,6 +24,7 @@ from .record_files import Entry
 
 __all__ = [
     "MAX_ARRAY_BYTES",
+    "MAX_DATA_ABS",
     "MAX_LAYERS",
     "MAX_META_BYTES",
     "MAX_PARAMETERS",
@@ -38,6 +39,9 @@ MAX_ARRAY_BYTES = 4 * 2**30
 MAX_STEPS = 10**9
 MAX_LAYERS = 64
 MAX_META_BYTES = 2**20
+MAX_DATA_ABS = 1e100
+"""The largest input magnitude a record's data may hold: blob data lie within a few tens of the origin, and
+the pictures draw the input plane around the points (a plane spanning ±1e308 overflows)."""
 MAX_PARAMETERS = 2**26
 """Parameters of the declared network: the pictures rebuild it (forward passes over a grid), so a record
 declaring a huge network is refused before anything is allocated for it, even if it kept no rows."""
@@ -59,6 +63,14 @@ class Layout:
 
 def _int(value: Any, least: int, most: int) -> bool:
     return type(value) is int and least <= value <= most
+
+
+def _as_float(value: int | float) -> float:
+    """``value`` as a float; an integer too large for one is infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _need(meta: dict, key: str, kind: type | tuple[type, ...], fail: Callable[[str], InputError]) -> Any:
@@ -99,8 +111,8 @@ def check_meta(meta: Any, fail: Callable[[str], InputError], *, legacy: bool) ->
     if not _int(spe, 1, MAX_STEPS):
         raise fail(f"has steps_per_epoch {one_line(repr(spe), 40)}; expected a positive integer")
     lr = _need(train, "lr", (int, float), fail)
-    if not 0 < lr < float("inf"):
-        raise fail(f"has learning rate {lr!r}; expected a positive finite number")
+    if not 0 < _as_float(lr) < math.inf:  # an integer beyond float's range (10**400) is not a learning rate
+        raise fail(f"has learning rate {one_line(repr(lr), 40)}; expected a positive finite number")
     if "batch_size" not in train:
         raise fail("lacks the metadata field 'train.batch_size'")
     batch = train["batch_size"]

@@ -76,6 +76,8 @@ def _fail(path: Path, why: str) -> InputError:
 
 def open_archive(path: str | os.PathLike) -> Archive:
     """Open ``path`` as a safetensors or .npz record (recognised by content, not by name)."""
+    if not os.fspath(path):  # Path("") would be ".", the current folder
+        raise InputError("run file path is empty; expected the path of a run record file")
     path = Path(path)
     try:  # non-blocking, so that a FIFO given as the record cannot hang us before the check below
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -100,6 +102,9 @@ def open_archive(path: str | os.PathLike) -> Archive:
         if start[:4] == b"PK\x03\x04" or start[:4] == b"PK\x05\x06":
             return _open_npz(path, handle)
         return _open_safetensors(path, handle, start, size)
+    except OSError as err:  # a regular file the kernel will not read, e.g. /proc/self/mem
+        handle.close()
+        raise _fail(path, f"cannot be read ({err.strerror or err}); expected a run record file") from None
     except BaseException:
         handle.close()
         raise
@@ -148,8 +153,12 @@ def _open_safetensors(path: Path, handle: io.BufferedReader, start: bytes, size:
     def read(key: str) -> np.ndarray:
         offset, count = spans[key]
         buffer = bytearray(count)
-        handle.seek(offset)
-        if handle.readinto(buffer) != count:
+        try:
+            handle.seek(offset)
+            got = handle.readinto(buffer)
+        except OSError as err:
+            raise _fail(path, f"cannot be read inside entry {key!r} ({err.strerror or err})") from None
+        if got != count:
             raise _fail(path, f"is truncated inside entry {key!r}")
         return np.frombuffer(buffer, dtype=entries[key].dtype).reshape(entries[key].shape)
 

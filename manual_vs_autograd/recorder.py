@@ -13,7 +13,7 @@ from typing import Any
 
 from torch import Tensor
 
-from .errors import InputError
+from .errors import InputError, summarise
 
 __all__ = ["DEFAULT_BUDGET_BYTES", "RecordPolicy", "Recorder"]
 
@@ -57,7 +57,7 @@ class RecordPolicy:
             return []
         unknown = [n for n in self.what if n not in available]
         if unknown:
-            raise InputError(f"--record names {', '.join(unknown)} not among the parameters {', '.join(available)}")
+            raise InputError(f"--record names {summarise(unknown)} not among the parameters {summarise(available)}")
         return [n for n in available if n in self.what]
 
     def bytes_per_step(self, param_bytes: dict[str, int]) -> int:

@@ -66,6 +66,7 @@ def refused(path, match: str) -> str:
         (lambda m: {**m, "dtype": "float16"}, "has dtype 'float16'"),
         (lambda m: {**m, "steps": -1}, "declares -1 steps"),
         (lambda m: {**m, "train": {**m["train"], "lr": "fast"}}, "'lr' = 'fast'; expected int or float"),
+        (lambda m: {**m, "train": {**m["train"], "lr": 10**400}}, "learning rate 10000.*; expected a positive finite"),
         (lambda m: {**m, "train": {**m["train"], "batch_size": 0}}, "batch_size 0"),
         (lambda m: {**m, "spec": {**m["spec"], "centers": None}}, "spec field 'centers' = None"),
         (lambda m: {k: v for k, v in m.items() if k != "device"}, "lacks the metadata field 'device'"),
@@ -100,6 +101,7 @@ def test_metadata_that_is_not_json_or_of_another_format(record, tmp_path):
         (lambda a: {**a, "data/y_train": a["data/y_train"] + 5}, "labels y_train outside \\[0, 2\\)"),
         (lambda a: {**a, "loss_steps": a["loss_steps"][::-1].copy()}, "loss_steps that are not increasing"),
         (lambda a: {**a, "data/x_test": np.full_like(a["data/x_test"], np.nan)}, "NaN or infinity in x_test"),
+        (lambda a: {**a, "data/x_train": a["data/x_train"] * 1e300}, "values beyond ±1e\\+100 in x_train"),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..atomic import atomic_path
@@ -12,6 +11,7 @@ from ..jsonsafe import dumps
 from ..outputs import check_output_dir, check_output_file
 from ..plots.bench_chart import plot_bench
 from ..plots.common import save_figure
+from .stdout import emit, say
 
 __all__ = ["add_parser", "format_table", "run"]
 
@@ -79,10 +79,14 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _progress(what: str) -> None:
+    say(f"bench: {what} ...")
+
+
 def run(args: argparse.Namespace) -> int:
     for name in ("bench.json", "bench.png"):  # before the minutes of timing, not after
         check_output_file(Path(check_output_dir(args.out, "--out")) / name, "--out file")
-    progress = None if args.quiet else (lambda what: print(f"bench: {what} ...", file=sys.stderr, flush=True))
+    progress = None if args.quiet else _progress
     result = run_bench(
         quick=args.quick,
         device=args.device,
@@ -94,6 +98,6 @@ def run(args: argparse.Namespace) -> int:
     with atomic_path(out / "bench.json") as tmp:
         tmp.write_text(dumps(result, indent=2))
     save_figure(plot_bench(result), out / "bench.png")
-    print(dumps(result, indent=2) if args.json else format_table(result))
-    print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}", file=sys.stderr)
+    emit(dumps(result, indent=2) if args.json else format_table(result))
+    say(f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..check_schedule import CHECK_SHARE, CheckSchedule
 from ..compare import CompareSpec, default_lr, run_compare
@@ -22,7 +21,7 @@ from .optimizer_options import add_optimizer_arguments, optimizer_from_args
 from .options import int_list, picture_progress, positive_float, positive_int, seed
 from .progress import step_progress
 from .spec_options import spec_from_args
-from .stdout import emit
+from .stdout import emit, say
 
 __all__ = ["add_parser", "format_report", "run"]  # format_report lives in manual_vs_autograd.report
 
@@ -160,45 +159,38 @@ def run(args: argparse.Namespace) -> int:
         emit(dumps(result.to_json(), indent=2) if args.json else format_report(result))
         record = record_from_result(result) if (save or plots) else None  # None exactly when both are None
         if record is not None and save is not None:
-            print(f"saving the run record to {save} ...", file=sys.stderr, flush=True)
+            say(f"saving the run record to {save} ...")
             try:
                 save_record(record, save)
             except (OSError, InputError) as err:
-                print(f"mva: error: could not save the run record to {save}: {one_line(err, 200)}", file=sys.stderr)
+                say(f"mva: error: could not save the run record to {save}: {one_line(err, 200)}")
                 return 3
             kept = f" with the {result.trajectories.steps} steps recorded" if (stopped or guard.received) else ""
-            print(f"run record saved to {save}{kept}", file=sys.stderr)
+            say(f"run record saved to {save}{kept}")
         status = guard.exit_status  # None unless a signal was received
         if status is not None:
-            print(f"mva: {guard.name}; " + (stopped or "after training had finished"), file=sys.stderr)
+            say(f"mva: {guard.name}; " + (stopped or "after training had finished"))
             if plots:
-                print("mva: pictures skipped; draw them from the record with 'mva plot'", file=sys.stderr)
+                say("mva: pictures skipped; draw them from the record with 'mva plot'")
             return status
         if stopped:
-            print(f"mva: the run stopped early: {stopped}", file=sys.stderr)
+            say(f"mva: the run stopped early: {stopped}")
             if plots:
-                print(
-                    "mva: pictures skipped: the run did not finish; draw what was recorded with 'mva plot'",
-                    file=sys.stderr,
-                )
+                say("mva: pictures skipped: the run did not finish; draw what was recorded with 'mva plot'")
             return 130 if stopped.startswith("interrupted") else 1
         guard.deferring = False  # drawing may be interrupted: the record is safe
         if record is not None and plots is not None:
             try:
                 for path in write_pictures(record, plots, progress=picture_progress(args.quiet)):
-                    print(f"wrote {path}", file=sys.stderr)
+                    say(f"wrote {path}")
             except KeyboardInterrupt:
-                print(
+                say(
                     f"mva: {guard.name} while drawing the pictures"
-                    + (f"; the record is saved in {save}" if save else ""),
-                    file=sys.stderr,
+                    + (f"; the record is saved in {save}" if save else "")
                 )
                 return guard.exit_status or 130
             except Exception as err:  # a picture that fails must not cost the run: say so in one line
                 kept = f"; the record is saved in {save}" if save else "; rerun with --save to keep the record"
-                print(
-                    f"mva: error: drawing the pictures failed ({type(err).__name__}: {one_line(err, 120)}){kept}",
-                    file=sys.stderr,
-                )
+                say(f"mva: error: drawing the pictures failed ({type(err).__name__}: {one_line(err, 120)}){kept}")
                 return 3
     return 0 if result.parity else 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 
 from ..distributed.launcher import DEFAULT_TIMEOUT_S, GRACE_S, STARTUP_S, DistributedFailure, run_distributed
@@ -26,6 +25,7 @@ from ..errors import InputError
 from ..jsonsafe import dumps
 from .options import int_list, positive_float, positive_int
 from .spec_options import spec_from_args
+from .stdout import emit, say
 
 __all__ = ["add_arguments", "main", "run"]
 
@@ -83,11 +83,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = run_distributed(spec, args.nproc, timeout_s=args.rdzv_timeout)
     except DistributedFailure as err:
-        print(f"mva: error: {err}", file=sys.stderr)
+        say(f"mva: error: {err}")
         return 2
-    print(dumps(result.to_json(), indent=2) if args.json else format_report(result))
+    emit(dumps(result.to_json(), indent=2) if args.json else format_report(result))
     if result.stopped:
-        print(f"mva: the run stopped early: {result.stopped}", file=sys.stderr)
+        say(f"mva: the run stopped early: {result.stopped}")
     return 0 if result.parity else 1
 
 
@@ -99,7 +99,7 @@ def _torchrun_rank(args: argparse.Namespace) -> int:
     if raw is None:  # every rank but 0
         return 0
     result = build_result(p, raw)
-    print(dumps(result.to_json(), indent=2) if args.json else format_report(result))
+    emit(dumps(result.to_json(), indent=2) if args.json else format_report(result))
     return 0 if result.parity else 1
 
 
@@ -139,8 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _torchrun_rank(args)
         return run(args)
     except (InputError, RendezvousError) as err:
-        print(f"mva: error: {err}", file=sys.stderr)
+        say(f"mva: error: {err}")
         return 2
     except KeyboardInterrupt:
-        print("mva: interrupted", file=sys.stderr)
+        say("mva: interrupted")
         return 130

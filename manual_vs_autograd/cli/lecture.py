@@ -11,6 +11,7 @@ from ..lecture.chain_rule import CHAINS, TORCH_FUNCTIONS, mse_chain, run_chain
 from ..lecture.derivation import check_lecture_slip
 from ..lecture.experiments import run_lecture
 from ..lecture.paths import path_count_table
+from .stdout import emit
 
 __all__ = ["add_parser", "run"]
 
@@ -122,5 +123,5 @@ def run(args: argparse.Namespace) -> int:
             extra, data = make()
             lines += ["", *extra]
             out[key] = data
-    print(dumps(out, indent=2) if args.json else "\n".join(lines))
+    emit(dumps(out, indent=2) if args.json else "\n".join(lines))
     return 0

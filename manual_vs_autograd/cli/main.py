@@ -8,13 +8,13 @@ pictures could not be written; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import InputError, one_line
 from . import bench, compare, lecture, plot
-from .guard import Terminated
+from .guard import Terminated, ignore_further_signals
+from .stdout import flush, say
 
 __all__ = ["build_parser", "main"]
 
@@ -43,17 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``mva`` with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
     try:
+        return _run(argv)
+    finally:
+        flush()  # what is left in the buffers, now and guarded: not in the interpreter's last flush
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    try:
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as done:  # --help and --version print, then ask to exit: return instead
             return done.code if isinstance(done.code, int) else 0
         return SUBCOMMANDS[args.command].run(args)
     except InputError as err:
-        print(f"mva: error: {one_line(err)}", file=sys.stderr)
+        say(f"mva: error: {one_line(err)}")
         return 2
-    except Terminated:
-        print("mva: terminated", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
-        print("mva: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # SIGTERM (Terminated) or Ctrl-C, outside a command's own handling
+        ignore_further_signals()  # the console script's process: the next signal must not interrupt this answer
+        terminated = isinstance(interrupt, Terminated)
+        say("mva: terminated" if terminated else "mva: interrupted")
+        return 143 if terminated else 130

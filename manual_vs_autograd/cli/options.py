@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from argparse import ArgumentTypeError as InputError  # argparse shows its message as is
+
+from .stdout import say
 
 __all__ = ["int_list", "picture_progress", "positive_float", "positive_int", "progress_printer", "seed"]
 
@@ -66,7 +67,7 @@ def progress_printer(label: str, enabled: bool):
         step = step or max(1, total // 100)
         if done % step == 0 or done == total:
             end = "\n" if done == total else ""
-            print(f"\r{label}: epoch {done}/{total}", end=end, file=sys.stderr, flush=True)
+            say(f"\r{label}: epoch {done}/{total}", end=end)
 
     return progress
 
@@ -75,4 +76,4 @@ def picture_progress(quiet: bool):
     """A ``progress(kind)`` callback that names each picture on stderr as it starts."""
     if quiet:
         return None
-    return lambda kind: print(f"drawing {kind} ...", file=sys.stderr, flush=True)
+    return lambda kind: say(f"drawing {kind} ...")

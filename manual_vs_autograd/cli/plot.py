@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from ..errors import InputError
@@ -12,6 +11,7 @@ from ..outputs import check_output_dir
 from ..plots import KINDS, write_pictures
 from ..record import load_record
 from .options import picture_progress
+from .stdout import say
 
 __all__ = ["add_parser", "run"]
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     record = load_record(args.run)
     for path in write_pictures(record, out, kinds, progress=picture_progress(args.quiet)):
-        print(f"wrote {path}", file=sys.stderr)
+        say(f"wrote {path}")
     return 0
 
 
@@ -60,4 +60,4 @@ def _optimizer_paths(out: str | os.PathLike, quiet: bool) -> None:
     if progress is not None:
         progress(OPTIMIZER_PATHS)
     path = save_figure(lecture_optimizer_paths(), Path(out) / "optimizer_paths.png")
-    print(f"wrote {path}", file=sys.stderr)
+    say(f"wrote {path}")

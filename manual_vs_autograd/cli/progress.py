@@ -6,6 +6,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from .stdout import say
+
 __all__ = ["PLAIN_EVERY_S", "step_progress"]
 
 PLAIN_EVERY_S = 5.0
@@ -47,10 +49,6 @@ def step_progress(label: str, quiet: bool) -> Callable[[int, int], None] | None:
         last = now
         rate = step / max(now - start, 1e-9)
         eta = (total - step) / rate if rate > 0 else float("inf")
-        print(
-            f"{label}: step {step}/{total}, {rate:.1f} steps/s, ETA {eta:.0f} s",
-            file=sys.stderr,
-            flush=True,
-        )
+        say(f"{label}: step {step}/{total}, {rate:.1f} steps/s, ETA {eta:.0f} s")
 
     return plain

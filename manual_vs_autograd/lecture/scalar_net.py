@@ -63,8 +63,11 @@ def lecture_init(seed: int = 0) -> LectureNet:
 
 
 def sigmoid(a: float) -> float:
-    """``σ(a) = 1 / (1 + exp(-a))`` on one Python float."""
-    return 1.0 / (1.0 + math.exp(-a))
+    """``σ(a) = 1 / (1 + exp(-a))`` on one Python float (0.0 below a ≈ -709, where ``exp(-a)`` overflows)."""
+    try:
+        return 1.0 / (1.0 + math.exp(-a))
+    except OverflowError:  # σ(a) < 1e-308: a diverged run's (or a hostile record's) weights
+        return 0.0
 
 
 def forward_scalar(net: LectureNet, x1: float, x2: float) -> tuple[float, float, float]:

@@ -45,7 +45,9 @@ __all__ = [
     "row_for",
     "save_figure",
     "series_style",
+    "shown_values",
     "total_steps",
+    "value_limits",
 ]
 
 PALETTE = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]
@@ -55,6 +57,7 @@ CLASS_COLORS = ["#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"
 CLASS_MARKERS = ["o", "s", "^", "D", "v", "P"]
 EXACT_FLOOR = 1e-20  # where a difference of exactly 0 is drawn on a log axis
 DIFF_CAP = 1e200  # top of a difference axis: matplotlib's log ticks overflow near 1e308
+VALUE_CAP = 1e200  # values beyond ±VALUE_CAP are drawn at ±VALUE_CAP: autoscaling near ±1e308 overflows
 NOT_FINITE = "#D55E00"  # steps whose value is NaN or infinite: vermillion crosses along the top
 
 
@@ -190,6 +193,30 @@ def difference_axis(ax: Axes, x: np.ndarray, diffs: np.ndarray, labels: list[str
     if not nonzero.size and not bad_steps.size:
         ax.text(0.5, 0.55, f"every {what} bitwise equal at every recorded step", transform=ax.transAxes, ha="center",
                 fontsize=11, color="#238b45", weight="bold")  # fmt: skip
+
+
+def shown_values(values: np.ndarray) -> np.ndarray:
+    """``values`` in float64 as a value axis draws them: magnitudes above :data:`VALUE_CAP` (and ±inf, which
+    lines do not draw anyway) clipped to it, NaN kept (not drawn)."""
+    return np.clip(np.asarray(values, dtype=np.float64), -VALUE_CAP, VALUE_CAP)
+
+
+def value_limits(ax: Axes, values: np.ndarray) -> None:
+    """For ``values`` (as :func:`shown_values` gives them) with none finite, or some at the cap, fix ``ax``'s y
+    range and say so on the axis: matplotlib's own autoscaling warns (and fails) on such data. Else nothing."""
+    shown = np.asarray(values, dtype=np.float64)
+    finite = shown[np.isfinite(shown)]
+    if not finite.size:
+        ax.set_ylim(-1, 1)
+        ax.text(0.5, 0.5, "no finite value to draw (all NaN or ±inf)", transform=ax.transAxes, ha="center",
+                color=NOT_FINITE, fontsize=10)  # fmt: skip
+        return
+    lo, hi = float(finite.min()), float(finite.max())
+    if max(abs(lo), abs(hi)) >= VALUE_CAP:
+        pad = (hi - lo) * 0.05 if hi > lo else abs(hi) * 0.05
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.text(0.99, 0.03, f"values beyond ±{VALUE_CAP:g} drawn at ±{VALUE_CAP:g}", transform=ax.transAxes,
+                fontsize=8, va="bottom", ha="right", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})  # fmt: skip
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> Path:

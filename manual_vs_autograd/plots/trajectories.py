@@ -15,7 +15,9 @@ from .common import (
     param_steps,
     require_params,
     series_style,
+    shown_values,
     total_steps,
+    value_limits,
 )
 
 __all__ = ["plot_loss_curves", "plot_weight_trajectories"]
@@ -54,10 +56,11 @@ def plot_weight_trajectories(record: RunRecord, max_lines: int = 12) -> Figure:
     bottom = fig.add_subplot(grid[1, :], sharex=left)
     for ax, values, side in ((left, manual, "manual backprop"), (right, auto, "autograd (nn.Module + SGD)")):
         for n, i in enumerate(keep):
-            ax.plot(epochs, values[:, i], lw=1.4, label=labels[i], **series_style(n))
+            ax.plot(epochs, shown_values(values[:, i]), lw=1.4, label=labels[i], **series_style(n))
         ax.set_title(side)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
+    value_limits(left, shown_values(np.concatenate([manual[:, keep], auto[:, keep]])))  # right shares its y axis
     left.set_ylabel("parameter value")
     right.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="parameter")
     difference_axis(bottom, epochs, abs_difference(manual, auto)[:, keep], shown, "parameter")
@@ -78,8 +81,9 @@ def plot_loss_curves(record: RunRecord) -> Figure:
     epochs = loss_steps(record) / record.steps_per_epoch
     fig = Figure(figsize=(9, 6.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    top.plot(epochs, manual, lw=2.5, color="#1f78b4", label="manual backprop")
-    top.plot(epochs, auto, lw=1.2, ls="--", color="#E69F00", label="autograd")
+    top.plot(epochs, shown_values(manual), lw=2.5, color="#1f78b4", label="manual backprop")
+    top.plot(epochs, shown_values(auto), lw=1.2, ls="--", color="#E69F00", label="autograd")
+    value_limits(top, shown_values(np.concatenate([manual, auto])))
     bad = ~(np.isfinite(manual) & np.isfinite(auto))
     if bad.any():  # NaN or ±inf are not drawn as lines: mark where they are
         top.plot(epochs[bad], np.full(int(bad.sum()), 1.0), transform=top.get_xaxis_transform(), ls="none",
