@@ -27,7 +27,8 @@ OUTPUTS = {  # each subcommand's output options, in the order its run checks the
 }
 OPTIONS = {  # every option string of those subcommands' parsers, for argparse's prefixes (a test keeps them in step)
     "compare": (
-        "--activation", "--alpha", "--amsgrad", "--batch-size", "--betas", "--centered", "--centers", "--dampening",
+        "--activation", "--alpha", "--amsgrad", "--batch-size", "--betas", "--centered", "--centers", "--check-every",
+        "--dampening",
         "--device", "--dtype", "--epochs", "--eps", "--features", "--help", "--hidden", "--init", "--json", "--loss",
         "--lr", "--momentum", "--norm", "--nproc", "--optimizer", "--plots", "--quiet", "--rdzv-timeout", "--record",
         "--record-every", "--samples", "--save", "--seed", "--weight-decay",
@@ -42,8 +43,13 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM during start-up, handled like Ctrl-C."""
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise _Terminated()
+_SIGNALLED: list[int] = []  # signals that came while the command line was being imported
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """Note the signal and interrupt the import (a library may swallow the exception: the note stays)."""
+    _SIGNALLED.append(signum)
+    raise _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _resolve(option: str, known: Sequence[str]) -> str | None:
@@ -159,19 +165,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if refused is not None:
         _say(f"mva: error: {refused}")
         return 2
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         from manual_vs_autograd.cli.guard import Terminated, hold_until_exit
         from manual_vs_autograd.cli.main import main as run
-    except KeyboardInterrupt as interrupt:
+    except KeyboardInterrupt:
+        if not _SIGNALLED:  # raised by something else than a signal: not ours to explain
+            raise
+    finally:
+        for signum, handler in previous.items():
+            if signal.getsignal(signum) is _on_signal:
+                signal.signal(signum, handler)
+    if _SIGNALLED:  # also when a library caught the exception while it loaded (mpmath has a bare except)
         if argv is None:
             _ignore_signals()
-        terminated = isinstance(interrupt, _Terminated)
+        terminated = _SIGNALLED[0] == signal.SIGTERM
+        _SIGNALLED.clear()
         _say(f"mva: {'terminated' if terminated else 'interrupted'} while starting")
         return 143 if terminated else 130
-    finally:
-        if signal.getsignal(signal.SIGTERM) is _on_sigterm:  # not if ignored above
-            signal.signal(signal.SIGTERM, previous)
     if argv is None:
         hold_until_exit()
     try:

@@ -153,7 +153,7 @@ def diagnose(traj: Trajectories) -> str:
         G, _, last = sens.growth()
         if sens.horizon is not None:
             amp = f"this run amplifies rounding (x{G:.3g} per step around step {sens.horizon}); " if G else ""
-        else:
+        elif len(sens.distance) > 2:
             amp = f"a 1-ULP perturbation stays within the bound over {len(sens.distance) - 1} steps; "
     if tp.exact:
         return f"{agree}; {amp}the trajectories are bitwise equal"
@@ -182,6 +182,8 @@ def _preflight(spec: CompareSpec, dtype: torch.dtype, record: RecordPolicy | Non
     est = estimate(
         sizes, spec.n_samples, spec.batch_size, torch.finfo(dtype).bits // 8, steps, record or RecordPolicy(), buffers
     )
+    if spec.batch_size is not None and spec.batch_size > n_train:
+        raise InputError(f"batch size {spec.batch_size} is larger than the {n_train} training samples")
     check_fits(est, batch_size=spec.batch_size, n_samples=spec.n_samples)
 
 

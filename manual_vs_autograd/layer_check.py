@@ -33,6 +33,7 @@ from torch import Tensor
 from .bounds import layer_grad_bounds
 from .devices import dtype_name
 from .finite_diff import numerical_backward
+from .parity import unravel
 
 __all__ = ["InputCheck", "LayerReport", "assert_layer_matches", "check_layer"]
 
@@ -236,7 +237,7 @@ def check_layer(
         ratio = torch.where(diff == 0, 0.0, diff / b.to(torch.float64))  # x/0 = inf: no room at all
         ratio = torch.nan_to_num(ratio, nan=torch.inf, posinf=torch.inf)  # a NaN gradient fails
         worst = int(ratio.reshape(-1).argmax()) if ratio.numel() else 0
-        index = tuple(int(k) for k in torch.unravel_index(torch.tensor(worst), t.shape)) if t.dim() else ()
+        index = unravel(worst, tuple(t.shape))
         fd_diff = (got64.detach() - fd_i).abs()
         fd_allowed = FD_RTOL * (fd_i.abs() + fd_i.abs().max() + scale_L) if fd_i.numel() else fd_diff
         autograd_ok = bool((ratio <= 1).all())

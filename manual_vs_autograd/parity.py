@@ -31,6 +31,7 @@ __all__ = [
     "compare_tensors",
     "format_parity_table",
     "ulp_distance",
+    "unravel",
 ]
 
 _INT_VIEW = {
@@ -105,6 +106,19 @@ class ParamParity:
         return self.within if bound is None else self.scaled_diff <= bound
 
 
+def unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The index of element ``flat`` of a row-major tensor of ``shape`` (``()`` for a 0-d one).
+
+    Plain integer arithmetic: ``torch.unravel_index`` imports sympy on its first call (a second of
+    start-up in the middle of a run, and a library that swallows Ctrl-C while it loads).
+    """
+    index = []
+    for size in reversed(shape):
+        flat, k = divmod(flat, size) if size else (flat, 0)
+        index.append(k)
+    return tuple(reversed(index))
+
+
 def compare_tensors(name: str, manual: Tensor, reference: Tensor, bound: Tensor | None = None) -> ParamParity:
     """Compare two tensors of one shape; with ``bound`` (same shape, or broadcastable) judge each element.
 
@@ -139,7 +153,7 @@ def compare_tensors(name: str, manual: Tensor, reference: Tensor, bound: Tensor 
         b = bound.detach().to(torch.float64).expand_as(diff)
         key = torch.where(diff == 0, torch.zeros_like(diff), diff / b).nan_to_num(math.inf, math.inf)
     flat = int(key.reshape(-1).argmax().item())
-    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), diff.shape)) if diff.dim() else ()
+    index = unravel(flat, tuple(diff.shape))
     return replace(
         summary,
         max_ratio=float(key.reshape(-1)[flat].item()) if bound is not None else 0.0,

@@ -97,6 +97,21 @@ def _check_folder_can_hold(folder: Path, what: str, path: str | os.PathLike) -> 
         raise PathError(f"{what} {_show(path)}: folder {_show(current)} is not writable")
 
 
+NAME_MAX = 255
+"""Bytes in one file name on Linux's and macOS's file systems (the folder may allow fewer: then the write says so)."""
+
+
+def _check_temporary_name(target: Path, what: str, path: str | os.PathLike) -> None:
+    """Atomic writes go through ``.NAME.XXXXXXXX.SUFFIX`` beside the target: that name must fit too."""
+    temporary = f".{target.name}.XXXXXXXX{target.suffix}"
+    if len(os.fsencode(target.name)) <= NAME_MAX < len(os.fsencode(temporary)):
+        room = NAME_MAX - (len(os.fsencode(temporary)) - len(os.fsencode(target.name)))
+        raise PathError(
+            f"{what} {_show(path)}: the file name is too long to be written safely "
+            f"(the temporary file beside it needs {len(os.fsencode(temporary))} bytes; keep the name within {room})"
+        )
+
+
 def check_output_file(path: str | os.PathLike, what: str = "output file") -> Path:
     """``path`` as a :class:`Path` if a file can be written there (atomically, by rename); else raise."""
     if not str(path):
@@ -109,6 +124,7 @@ def check_output_file(path: str | os.PathLike, what: str = "output file") -> Pat
             )
         check_replaceable(target, what)
         _check_folder_can_hold(target.parent, what, path)
+        _check_temporary_name(target, what, path)
     except OSError as err:  # e.g. a name longer than the file system allows
         raise PathError(f"{what} {_show(path)} cannot be used ({err.strerror or err})") from None
     return target

@@ -53,10 +53,12 @@ def format_report(result: CompareResult) -> str:
     ]
     if sens is not None:
         G, first, last = sens.growth()
+        followed = len(sens.distance) - 1
         horizon = f"passes the bound at step {sens.horizon}" if sens.horizon is not None else "stays within the bound"
         growth = f"x{G:.3g} per step over steps {first}-{last}" if G is not None else "growth not measurable"
+        summary = f"{horizon}; {growth}" if followed >= 2 else f"not measured ({followed} step followed)"
         lines.append(
-            f"sensitivity (autograd from a 1-ULP-perturbed start): {horizon}; {growth}"
+            f"sensitivity (autograd from a 1-ULP-perturbed start): {summary}"
             + (f"; {sens.reason}" if sens.reason else "")
         )
     lines.append(f"diagnosis: {result.diagnosis()}")

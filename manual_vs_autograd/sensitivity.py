@@ -100,7 +100,8 @@ class Sensitivity:
 
     def out_of_time(self, step: int, share: float) -> None:
         """Stop after ``step``: the run's check schedule gave the perturbed run ``share`` of its time, now spent."""
-        self._stop(step, f"stopped after {step} steps: its share ({share:.0%}) of the run's time was spent")
+        steps = f"{step} step{'' if step == 1 else 's'}"
+        self._stop(step, f"stopped after {steps}: its share ({share:.0%}) of the run's time was spent")
 
     def _stop(self, step: int, reason: str) -> None:
         self.stopped_at, self.reason = step, reason
@@ -121,13 +122,19 @@ class Sensitivity:
     def to_json(self) -> dict[str, Any]:
         G, first, last = self.growth()
         covered = len(self.distance) - 1
+        if covered < 2:  # one step shows no growth: say so rather than report a horizon-free run
+            G = None
         return {
             "growth_per_step": finite_or_none(G),
             "growth_window": [first, last],
             "horizon_step": self.horizon,
             "horizon_reason": None
             if self.horizon is not None
-            else f"a 1-ULP perturbation stayed within the trajectory bound for all {covered} steps followed",
+            else (
+                f"a 1-ULP perturbation stayed within the trajectory bound for all {covered} steps followed"
+                if covered >= 2
+                else f"not measured: the perturbed run followed {covered} step{'' if covered == 1 else 's'}"
+            ),
             "start_distance": finite_or_none(self.distance[0]),
             "final_distance": finite_or_none(self.distance[-1]),
             "steps_followed": covered,

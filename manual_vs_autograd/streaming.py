@@ -59,6 +59,11 @@ class StepParity:
     def holds(self) -> bool:
         return self.first_bad_step is None
 
+    @property
+    def bounded(self) -> int:
+        """Checked steps whose gradients differed, so that their bounds were computed and compared."""
+        return self.checked - self.bitwise
+
     def bitwise_step(self) -> None:
         self.checked += 1
         self.bitwise += 1
@@ -104,6 +109,7 @@ class StepParity:
             "holds": "holds",
             "checked_steps": "checked",
             "bitwise_steps": "bitwise",
+            "bounded_steps": "bounded",
             "first_bad_step": "first_bad_step",
         }
         return {

@@ -284,7 +284,8 @@ def train_side_by_side(
         # Keep what both sides completed: a step in flight is dropped, with what its checks counted.
         if result.steps < step:
             result.step_parity = before
-        result.stopped = f"interrupted during step {step}; kept the {result.steps} steps both sides completed"
+        when = f"during step {step}" if result.steps < step else f"after step {step}"
+        result.stopped = f"interrupted {when}; kept the {result.steps} steps both sides completed"
         if result.steps:
             recorder.add_params(result.steps, manual, live)
     return manual, twin, result

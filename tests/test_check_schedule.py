@@ -81,7 +81,7 @@ def test_the_perturbed_run_follows_the_first_steps_within_its_share():
         schedule.start("sensitivity")
         clock.advance(0.5)  # an autograd step: half of the two sides' pair
         schedule.stop("sensitivity")
-    assert abs(followed - CHECK_SHARE * 1000 / 0.5) <= 1
+    assert abs(followed - (CHECK_SHARE * 1000 / 0.5 + 1)) <= 1  # + 1: its first step (a warm-up) is not charged
     assert CheckSchedule(every=3, clock=clock).sensitivity_allowed(10**9)  # a fixed stride follows the whole run
 
 

@@ -9,6 +9,7 @@ one test sends both from outside, 0.3 s apart, as a user would. Every wait is bo
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -108,5 +109,5 @@ def test_two_ctrl_c_from_outside_a_third_of_a_second_apart(tmp_path):
 
     status, err = finish(child(tmp_path, "SIGINT", "outside"), interrupt_twice)
     assert status == 130 and "Traceback" not in err, err
-    assert "mva: interrupted; interrupted during step" in err
+    assert re.search(r"mva: interrupted; interrupted (during|after) step", err)  # within a step or between two
     assert kept(tmp_path) >= 2

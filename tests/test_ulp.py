@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -34,3 +36,14 @@ def test_compare_tensors_reports_differences():
     assert diff.max_rel_diff == pytest.approx(1e-9, rel=1e-6)
     assert diff.scaled_diff == pytest.approx(4e-9 / 4.0, rel=1e-6)
     assert diff.max_ulp > 1000
+
+
+@pytest.mark.parametrize("shape", [(), (7,), (3, 4), (2, 3, 5), (4, 0, 2)])
+def test_unravel_agrees_with_torch(shape):
+    from manual_vs_autograd.parity import unravel
+
+    n = math.prod(shape)
+    for flat in range(n):
+        assert unravel(flat, shape) == tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), shape))
+    if not shape:
+        assert unravel(0, shape) == ()

@@ -99,8 +99,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="K",
         help=(
             "bound-check every K-th step (and the last) and follow the 1-ULP-perturbed run to its end; 1: every "
-            f"step (default: step 1, then as many steps as {CHECK_SHARE:.0%} of the run's time allows, and the "
-            f"perturbed run for another {CHECK_SHARE:.0%})"
+            f"step (default: step 1, then as many steps as {CHECK_SHARE:.0%}% of the run's time allows, and the "
+            f"perturbed run for another {CHECK_SHARE:.0%}%)"  # %% is argparse's '%'
         ),
     )
     add_optimizer_arguments(p)
@@ -117,6 +117,12 @@ def _record_what(text: str):
 
 def policy_from_args(args: argparse.Namespace) -> RecordPolicy:
     return RecordPolicy(every=args.record_every, what=args.record)
+
+
+def _shown(path: object) -> str:
+    """A path as one line can show it: as typed, or quoted with escapes when it holds a newline or the like."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
 
 
 def check_from_args(args: argparse.Namespace) -> CheckSchedule:
@@ -150,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
     )
     save = None if args.save is None else check_output_file(args.save, "--save")
     plots = None if args.plots is None else check_output_dir(args.plots, "--plots")
+    shown = _shown(save) if save is not None else ""  # the record's path, fit for one line
     with SignalGuard() as guard:
         result = run_compare(
             spec, progress=_progress(args, guard), record=policy_from_args(args), check=check_from_args(args)
@@ -159,14 +166,14 @@ def run(args: argparse.Namespace) -> int:
         emit(dumps(result.to_json(), indent=2) if args.json else format_report(result))
         record = record_from_result(result) if (save or plots) else None  # None exactly when both are None
         if record is not None and save is not None:
-            say(f"saving the run record to {save} ...")
+            say(f"saving the run record to {shown} ...")
             try:
                 save_record(record, save)
             except (OSError, InputError) as err:
-                say(f"mva: error: could not save the run record to {save}: {one_line(err, 200)}")
+                say(one_line(f"mva: error: could not save the run record to {shown}: {err}", 300))
                 return 3
             kept = f" with the {result.trajectories.steps} steps recorded" if (stopped or guard.received) else ""
-            say(f"run record saved to {save}{kept}")
+            say(f"run record saved to {shown}{kept}")
         status = guard.exit_status  # None unless a signal was received
         if status is not None:
             say(f"mva: {guard.name}; " + (stopped or "after training had finished"))
@@ -186,11 +193,11 @@ def run(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 say(
                     f"mva: {guard.name} while drawing the pictures"
-                    + (f"; the record is saved in {save}" if save else "")
+                    + (f"; the record is saved in {shown}" if save else "")
                 )
                 return guard.exit_status or 130
             except Exception as err:  # a picture that fails must not cost the run: say so in one line
-                kept = f"; the record is saved in {save}" if save else "; rerun with --save to keep the record"
+                kept = f"; the record is saved in {shown}" if save else "; rerun with --save to keep the record"
                 say(f"mva: error: drawing the pictures failed ({type(err).__name__}: {one_line(err, 120)}){kept}")
                 return 3
     return 0 if result.parity else 1
