@@ -62,3 +62,18 @@ def test_plot_refuses_a_hostile_record_and_a_bad_out_in_one_line(tmp_path, capsy
     assert main(["plot", str(hostile), "--out", str(tmp_path / "file"), "--quiet"]) == 2
     assert "--out" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_failure_while_writing_the_pictures_is_one_line(tmp_path, capsys, monkeypatch):
+    import manual_vs_autograd.cli.plot as cli_plot
+    from manual_vs_autograd.cli import main
+
+    def failing(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+        yield  # a generator, as write_pictures is
+
+    monkeypatch.setattr(cli_plot, "load_record", lambda path: object())
+    monkeypatch.setattr(cli_plot, "write_pictures", failing)
+    assert main(["plot", "run.safetensors", "--out", str(tmp_path / "p"), "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("mva: error: could not write the pictures") and "No space" in err

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..atomic import atomic_path
 from ..bench import CONFIGS, run_bench
+from ..errors import one_line
 from ..jsonsafe import dumps
 from ..outputs import check_output_dir, check_output_file
 from ..plots.bench_chart import plot_bench
@@ -95,9 +96,13 @@ def run(args: argparse.Namespace) -> int:
         progress=progress,
     )
     out = Path(args.out)
-    with atomic_path(out / "bench.json") as tmp:
-        tmp.write_text(dumps(result, indent=2))
-    save_figure(plot_bench(result), out / "bench.png")
-    emit(dumps(result, indent=2) if args.json else format_table(result))
+    emit(dumps(result, indent=2) if args.json else format_table(result))  # first: the minutes of timing are shown
+    try:
+        with atomic_path(out / "bench.json") as tmp:
+            tmp.write_text(dumps(result, indent=2))
+        save_figure(plot_bench(result), out / "bench.png")
+    except OSError as err:
+        say(one_line(f"mva: error: could not write the bench results into {str(out)!r}: {err}", 300))
+        return 3
     say(f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
     return 0

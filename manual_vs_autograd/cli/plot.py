@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, one_line
 from ..outputs import check_output_dir
 from ..plots import KINDS, write_pictures
 from ..record import load_record
@@ -46,8 +46,12 @@ def run(args: argparse.Namespace) -> int:
     if not kinds:
         return 0
     record = load_record(args.run)
-    for path in write_pictures(record, out, kinds, progress=picture_progress(args.quiet)):
-        say(f"wrote {path}")
+    try:
+        for path in write_pictures(record, out, kinds, progress=picture_progress(args.quiet)):
+            say(f"wrote {path}")
+    except OSError as err:  # the folder went away, a full disk: one line, as for any output
+        say(one_line(f"mva: error: could not write the pictures into {str(out)!r}: {err}", 300))
+        return 3
     return 0
 
 
