@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from manual_vs_autograd import CompareSpec, run_compare
+from manual_vs_autograd.check_schedule import CheckSchedule
 from manual_vs_autograd.plots.common import save_figure
 from manual_vs_autograd.plots.sensitivity import plot_sensitivity
 
@@ -17,7 +18,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=600)
     parser.add_argument("--out", default="docs/images/sensitivity.png")
     args = parser.parse_args()
-    result = run_compare(CompareSpec(epochs=args.epochs, device="cpu"))
+    # every step, so that the perturbed run follows the whole run (the default stops it after its share of time)
+    result = run_compare(CompareSpec(epochs=args.epochs, device="cpu"), check=CheckSchedule(every=1))
     traj = result.trajectories
     sens = traj.sensitivity
     G, _, _ = sens.growth()
