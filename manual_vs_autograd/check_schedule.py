@@ -62,7 +62,7 @@ class CheckSchedule:
         if self.every == 1:
             return "every step"
         if self.every is not None:
-            return f"every {self.every}th step and the last"
+            return f"steps 1, 1 + {self.every}, 1 + 2·{self.every}, ... and the last"
         return f"step 1, then within {self.share:.0%} of the run's own time"
 
     def to_json(self) -> dict[str, object]:

@@ -78,7 +78,7 @@ class RecordPolicy:
             k,
             True,
             (
-                f"thinned to every {k}th step: every step would take {need / 2**20:.0f} MiB, over the "
+                f"thinned to one step in {k}: every step would take {need / 2**20:.0f} MiB, over the "
                 f"{self.budget_bytes / 2**20:.0f} MiB record budget (--record-every or --record to choose)"
             ),
         )
