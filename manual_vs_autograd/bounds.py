@@ -384,16 +384,27 @@ def mlp_grad_bounds(
     *,
     dtype: torch.dtype | None = None,
     c: float = C_TWO_SIDES,
+    probabilistic: bool = True,
 ) -> dict[str, Tensor]:
-    """Per-element bounds ``c·u·S`` on ``|manual - autograd|`` for ``dW1, db1, ...`` and ``loss`` (float64).
+    """Per-element bounds on ``|manual - autograd|`` for ``dW1, db1, ...`` and ``loss`` (float64).
 
-    ``dtype`` (default: ``x``'s) sets ``u``; for a float32 computation checked against a float64
-    reference pass ``torch.float32``. The bound tensors have the gradients' shapes (``loss``: 0-d).
+    Each element's bound is the smaller of the worst-case ``c·u·S`` (this module) and, with
+    ``probabilistic`` (the default), the propagated-sample bound of :mod:`.bounds_prob`, which holds
+    with probability ``1 - 1e-12`` per element under independent mean-zero roundings; the worst case
+    stays a hard cap. ``dtype`` (default: ``x``'s) sets ``u``; for a float32 computation checked
+    against a float64 reference pass ``torch.float32``. The bound tensors have the gradients' shapes
+    (``loss``: 0-d).
     """
+    from .bounds_prob import mlp_prob_bounds  # it imports this module's activation table
+
     u = unit_roundoff(dtype or x.dtype)
     with torch.no_grad():
         S = mlp_magnitudes(config, params, x, y, u)
-    return {name: (c * u) * s for name, s in S.items()}
+        bounds = {name: (c * u) * s for name, s in S.items()}
+        prob = mlp_prob_bounds(config, params, x, y, u) if probabilistic else None
+    if prob is None:
+        return bounds
+    return {name: torch.minimum(b, prob[name]) for name, b in bounds.items()}
 
 
 def layer_grad_bounds(
