@@ -71,17 +71,20 @@ model allows that size, but adds those roundings as independent). Even then a su
 inside the bound in the worst case, ``(n - 1)·max(P, N)`` per side, while ``n - 1 ≤ c_K²/2`` (267 terms
 at ``K = 16``) upstream, and ``n - 1 ≤ λ²/2`` (28) for a gradient's own final sum; and the bound is
 capped by the deterministic one of :mod:`.bounds` in any case. Where first order fails the model is
-not used: a relu gate within ``C·σ̂`` of 0 (``C = 1.5·√2·c_K``, :func:`prob_constant`) may flip (one
-side takes the whole ``dh``), so that layer's and every lower layer's gradients keep the deterministic
-bound; a sigmoid output within ``C·σ̂`` of 0 or 1 under BCE does the same for every gradient. Layer
-normalisation and registered (user) activations and losses have no propagation here: their networks
-keep the deterministic bound (:func:`mlp_prob_bounds` returns ``None``).
+not used: a relu gate within ``C·σ̂`` of 0 (``C = 1.5·√2·c_K``, :func:`prob_constant`) may flip on
+either side. Its forward error ``relu(a + E) - relu(a)`` lies between 0 and ``E`` and is carried as
+``E``; in the backward one side may pass the whole ``dh`` where the other passes none, a worst-case
+term ``|dh|`` carried to the gradients below through ``|φ|``, ``|W|`` and ``|h|`` (as in :mod:`.bounds`)
+and added, times 1.5, to the bound (wide relu layers almost always have a few such gates). A sigmoid
+output within ``C·σ̂`` of 0 or 1 under BCE (where ``1 - p`` or the floor on ``p(1 - p)`` takes over)
+leaves every gradient to the deterministic bound. Layer normalisation and registered (user)
+activations and losses have no propagation here: their networks keep the deterministic bound
+(:func:`mlp_prob_bounds` returns ``None``).
 
 **What it does not resolve.** In the float32 mutation suite one network in forty (3-1-7-8-13-1 relu,
 MSE, batch 100: a width-1 first layer, most units dead) has bias gradients whose batch sums cancel
-100-400-fold: there the own rounding of the sum, order-free, allows more than ``10⁻³`` relative, and a
+342-fold: there the own rounding of the sum, order-free, allows more than ``10⁻³`` relative, and a
 whole such tensor scaled by ``1 + 10⁻³`` is not flagged (``tests/test_verdict.py``).
-returns ``None``).
 """
 
 from __future__ import annotations
@@ -161,6 +164,7 @@ class _Layer(NamedTuple):
     E_h: Tensor  # (K, N, O) its error samples
     dphi: Tensor  # (N, O) φ'(h), the backward derivative's derivative in the output
     T: Tensor  # (N, O) the term size of the backward derivative's roundings
+    flip: Tensor | None  # (N, O) relu gates within C·σ̂ of 0, which either side may take the other way
 
 
 def _sum_std(u: float, A: Tensor, B: Tensor | None = None, bias: Tensor | None = None) -> Tensor:
@@ -271,8 +275,7 @@ def mlp_prob_bounds(
 ) -> dict[str, Tensor] | None:
     """Per-element bounds ``C·σ̂`` for ``dW1, db1, ...`` and ``loss`` (float64), see the module docstring.
 
-    ``inf`` where first order may fail (a relu gate or a BCE output within its error of the kink or
-    the edge); ``None`` for networks this model does not cover (layer norm, registered activations
+    ``inf`` where first order may fail (a BCE output within its error of 0 or 1); ``None`` for networks this model does not cover (layer norm, registered activations
     or losses): the deterministic bound of :mod:`.bounds` then stands alone.
     """
     layers = range(1, config.n_layers + 1)
@@ -286,7 +289,6 @@ def mlp_prob_bounds(
     h = x.to(f64)  # (N, I)
     E_h = torch.zeros(samples, *h.shape, dtype=f64, device=h.device)  # the data is exact
     saved: list[_Layer] = []
-    sound_below = 0  # layers 1..sound_below may see a relu gate flip: their gradients keep the deterministic bound
     for layer in layers:
         W, b = params[f"W{layer}"].to(f64), params[f"b{layer}"].to(f64)
         a = torch.addmm(b, h, W.t())  # (N, O)
@@ -294,16 +296,19 @@ def mlp_prob_bounds(
         name = config.layer_activation(layer)
         h_in, E_in = h, E_h
         h, d1, dphi, T = _activation(name, a)
+        flip = (a.abs() < C * _rms(E_a)) if name == "relu" else None  # an exact 0 (no error) stays shut
+        if flip is not None and bool(flip.any()):
+            d1 = torch.where(flip, 1.0, d1)  # relu(a + E) - relu(a) lies between 0 and E: carried as E
+        else:
+            flip = None
         E_h = d1 * E_a + noise.rows(_FN_ULPS[name] * u * h.abs(), backward=False)
-        if name == "relu" and bool((a.abs() < C * _rms(E_a)).any()):  # an exact 0 (no error) stays shut
-            sound_below = layer
-        saved.append(_Layer(h_in, E_in, W, h, E_h, dphi, T))
+        saved.append(_Layer(h_in, E_in, W, h, E_h, dphi, T, flip))
     yt = y.to(f64) if y.is_floating_point() else y
     E_L, dh, E_dh, sound = _loss(config.loss, h, E_h, yt, u, noise)
-    if not sound:
-        sound_below = config.n_layers
     # per tensor: the samples of everything upstream, and the std of its own final sum (known exactly)
     errors: dict[str, tuple[Tensor, Tensor]] = {"loss": (E_L, torch.zeros_like(E_L[0]))}
+    flipped: dict[str, Tensor] = {}  # worst-case terms of gates that may flip, per gradient
+    F_dh: Tensor | None = None  # (N, O) their magnitude in ∂L/∂h, carried down through |φ| and |W|
     for layer in reversed(layers):
         s = saved[layer - 1]
         phi = _activation_phi(config.layer_activation(layer), s.h)
@@ -311,16 +316,24 @@ def mlp_prob_bounds(
         E_da = phi * E_dh + dh * s.dphi * s.E_h + noise.rows(math.sqrt(3) * u * dh.abs() * s.T)
         errors[f"dW{layer}"] = (E_da.transpose(1, 2) @ s.h_in + da.t() @ s.E_in, _sum_std(u, da.t(), s.h_in))
         errors[f"db{layer}"] = (E_da.sum(1), _sum_std(u, da))  # (K, O), (O,)
+        F_da = None if F_dh is None else phi.abs() * F_dh
+        if s.flip is not None:  # a gate that may flip passes, or stops, the whole dh on one side only
+            F_up = torch.zeros_like(dh) if F_dh is None else F_dh
+            F_da = torch.where(s.flip, dh.abs() + F_up, phi.abs() * F_up)
+        if F_da is not None:
+            flipped[f"dW{layer}"], flipped[f"db{layer}"] = F_da.t() @ s.h_in.abs(), F_da.sum(0)
         if layer > 1:
             dh = da @ s.W
             E_dh = E_da @ s.W + noise.rows(_sum_std(u, da, s.W))  # (K, N, I)
+            F_dh = None if F_da is None else F_da @ s.W.abs()
     c_K, lam = sample_factor(samples, failure), sample_factor(0, failure)
     bounds = {}
     for name in [*(f"d{p}" for p in config.param_shapes()), "loss"]:
         E, own = errors[name]
         bound = C_SECOND_ORDER * math.sqrt(2) * (c_K**2 * E.square().mean(0) + lam**2 * own.square()).sqrt()
-        layer = int(name[2:]) if name != "loss" else config.n_layers
-        bounds[name] = torch.full_like(bound, math.inf) if layer <= sound_below else bound
+        if name in flipped:
+            bound = bound + C_SECOND_ORDER * flipped[name]
+        bounds[name] = bound if sound else torch.full_like(bound, math.inf)
     return bounds
 
 
