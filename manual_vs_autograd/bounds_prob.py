@@ -30,7 +30,7 @@ propagates the errors it receives through its exact derivative (signs included):
 * an activation ``h = f(a)``: ``E(h) = f'(a)·E(a) + k_f·u·|h|`` (``k_f`` of :mod:`.bounds`: 4 for
   sigmoid and tanh, 0 for relu and identity); its backward ``da = dh·φ(h)``:
   ``E(da) = φ·E(dh) + dh·φ'(h)·E(h) + √3·u·|dh|·T`` with :mod:`.bounds`' term sizes ``T``;
-* the losses (MSE, BCE, softmax cross-entropy) step by step, each elementary operation one rounding
+* the losses (MSE, BCE, softmax cross-entropy; :mod:`.bounds_prob_loss`) step by step, each elementary operation one rounding
   (``exp`` and ``log`` two), e.g. BCE's ``(p - y)/((1 - p)p)/M`` with the error of ``1 - p`` carried
   exactly, and a scale computed once (``2/M``, ``-1/N``) adding *one* error shared by every element.
 
@@ -100,6 +100,7 @@ import torch
 from torch import Tensor
 
 from .bounds import _FN_ULPS, _builtin
+from .bounds_prob_loss import loss_errors
 from .config import MLPConfig
 
 __all__ = ["C_SECOND_ORDER", "FAILURE_PROBABILITY", "SAMPLES", "mlp_prob_bounds", "prob_constant", "sample_factor"]
@@ -219,64 +220,6 @@ def _activation(name: str, a: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     return a, torch.ones_like(a), zero, zero  # identity
 
 
-def _loss(
-    loss: str, y_hat: Tensor, E_y: Tensor, y: Tensor, u: float, noise: _Noise
-) -> tuple[Tensor, Tensor, Tensor, bool]:
-    """``E(L)`` (K,), ``∂L/∂ŷ`` and its ``E`` (K, N, C), and whether first order holds (BCE away from 0 and 1)."""
-    M, n = y_hat.numel(), y_hat.shape[0]
-    if loss == "mse":
-        d = y_hat - y
-        E_d = E_y + noise.rows(u * d.abs())
-        dy = d * (2.0 / M)
-        E_dy = E_d * (2.0 / M) + noise.rows(u * dy.abs()) + noise.shared(u * dy)  # × d, and 2/M rounded once
-        sq = (d * d).mean()
-        E_L = (2 * d * E_d).mean(dim=(1, 2)) + noise.shared(u * math.sqrt(M + 2) * sq)
-        return E_L, dy, E_dy, True
-    if loss == "bce":
-        p = y_hat
-        num, q = p - y, 1 - p
-        E_num = E_y + noise.rows(u * num.abs())
-        E_q = -E_y + noise.rows(u * q.abs())  # 1 - p: its error is p's, carried exactly
-        den = q * p
-        E_den = q * E_y + p * E_q + noise.rows(u * den)
-        r = num / den
-        E_r = E_num / den - num * E_den / (den * den) + noise.rows(u * r.abs())
-        dy = r / M
-        E_dy = E_r / M + noise.rows(u * dy.abs()) + noise.shared(u * dy)
-        log_p, log_q = torch.log(p), torch.log(q)
-        E_lp = E_y / p + noise.rows(2 * u * log_p.abs())
-        E_lq = E_q / q + noise.rows(2 * u * log_q.abs())
-        size = (y * log_p).abs() + ((1 - y) * log_q).abs()
-        E_t = y * E_lp + (1 - y) * E_lq + noise.rows(math.sqrt(3) * u * size)
-        E_L = -E_t.mean(dim=(1, 2)) + noise.shared(u * math.sqrt(M + 2) * size.mean())
-        s_p = _rms(E_y)
-        C = prob_constant(noise.K)
-        sound = bool((p > C * s_p).all() and (q > C * s_p).all() and (den > 1e-12).all())
-        return E_L, dy, E_dy, sound
-    # softmax cross-entropy, through log_softmax as the manual side and autograd compute it
-    m, arg = y_hat.max(dim=1, keepdim=True)
-    z = y_hat - m
-    E_z = E_y - E_y.gather(2, arg.expand(noise.K, -1, -1)) + noise.rows(u * z.abs())
-    e = torch.exp(z)
-    E_e = e * E_z + noise.rows(2 * u * e)
-    s = e.sum(dim=1, keepdim=True)
-    E_s = E_e.sum(dim=2, keepdim=True) + noise.rows(u * math.sqrt(z.shape[1] - 1) * s)  # K - 1 additions
-    lse = torch.log(s)
-    E_lse = E_s / s + noise.rows(2 * u * lse.abs())
-    log_p = z - lse
-    E_lp = E_z - E_lse + noise.rows(u * log_p.abs())
-    p = torch.exp(log_p)
-    E_p = p * E_lp + noise.rows(2 * u * p)
-    onehot = torch.zeros_like(p).scatter_(1, y.view(-1, 1), 1.0)
-    dy = (p - onehot) / n
-    # p·(1/N) rounded, + the label's -1/N (rounded once, shared); the plain (p - onehot)/N has the same two
-    E_dy = E_p / n + noise.rows(math.sqrt(2) * u * (p / n + dy.abs())) + noise.shared(u * dy)
-    picked = log_p.gather(1, y.view(-1, 1))
-    E_picked = E_lp.gather(2, y.view(1, -1, 1).expand(noise.K, -1, -1))
-    E_L = -E_picked.sum(dim=(1, 2)) / n + noise.shared(u * math.sqrt(n + 2) * picked.abs().sum() / n)
-    return E_L, dy, E_dy, True
-
-
 def mlp_prob_bounds(
     config: MLPConfig,
     params: Mapping[str, Tensor],
@@ -319,7 +262,7 @@ def mlp_prob_bounds(
         E_h = d1 * E_a + noise.rows(_FN_ULPS[name] * u * h.abs(), backward=False)
         saved.append(_Layer(h_in, E_in, W, h, E_h, dphi, T, flip))
     yt = y.to(f64) if y.is_floating_point() else y
-    E_L, dh, E_dh, sound = _loss(config.loss, h, E_h, yt, u, noise)
+    E_L, dh, E_dh, sound = loss_errors(config.loss, h, E_h, yt, u, noise, C)
     # per tensor: the samples of everything upstream, and the std of its own final sum (known exactly)
     errors: dict[str, tuple[Tensor, Tensor]] = {"loss": (E_L, torch.zeros_like(E_L[0]))}
     flipped: dict[str, Tensor] = {}  # worst-case terms of gates that may flip, per gradient
