@@ -30,9 +30,10 @@ propagates the errors it receives through its exact derivative (signs included):
 * an activation ``h = f(a)``: ``E(h) = f'(a)·E(a) + k_f·u·|h|`` (``k_f`` of :mod:`.bounds`: 4 for
   sigmoid and tanh, 0 for relu and identity); its backward ``da = dh·φ(h)``:
   ``E(da) = φ·E(dh) + dh·φ'(h)·E(h) + √3·u·|dh|·T`` with :mod:`.bounds`' term sizes ``T``;
-* the losses (MSE, BCE, softmax cross-entropy; :mod:`.bounds_prob_loss`) step by step, each elementary operation one rounding
-  (``exp`` and ``log`` two), e.g. BCE's ``(p - y)/((1 - p)p)/M`` with the error of ``1 - p`` carried
-  exactly, and a scale computed once (``2/M``, ``-1/N``) adding *one* error shared by every element.
+* the losses (MSE, BCE, softmax cross-entropy; :mod:`.bounds_prob_loss`) step by step, each
+  elementary operation one rounding (``exp`` and ``log`` two), e.g. BCE's ``(p - y)/((1 - p)p)/M``
+  with the error of ``1 - p`` carried exactly, and a scale computed once (``2/M``, ``-1/N``) adding
+  *one* error, signed like the value it scales, shared by every element.
 
 Errors are the same where the operands are: a rounding is a deterministic function of its inputs, so
 batch rows with equal ``x`` share their forward draws, and rows with equal ``(x, y)`` their backward
