@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from manual_vs_autograd import MLPConfig, assert_grads_close, register_loss
-from manual_vs_autograd.bounds import C_TWO_SIDES, mlp_grad_bounds, unit_roundoff
+from manual_vs_autograd.bounds import mlp_grad_bounds, unit_roundoff
 from manual_vs_autograd.losses import LOSSES, LossCache
 from manual_vs_autograd.manual import loss_and_grads
 from manual_vs_autograd.mutations import autograd_grads, honest_variants, make_case, mutants, package_flags
@@ -34,30 +34,46 @@ def layer_norm_cases(request):
     return [make_case(seed, request.param, norm="layer") for seed in LAYER_NORM_SEEDS]
 
 
-def test_every_mutation_but_single_tensor_scaling_is_caught(cases):
-    missed = []
-    for case in cases:
-        for kind, grads in mutants(case):
-            if kind != "one tensor x(1+δ)" and not package_flags(grads, case.reference, case.bounds):
-                missed.append((kind, case.describe()))
+def test_every_mutation_is_caught(cases):
+    # whole tensors x(1+δ) included (δ = 1e-3 in float32, 1e-6 in float64): the bounds are the smaller of
+    # the worst-case and the propagated-sample (probabilistic) bound of bounds_prob.py
+    missed = [
+        (kind, case.describe())
+        for case in cases
+        for kind, grads in mutants(case)
+        if not package_flags(grads, case.reference, case.bounds)
+    ]
     assert not missed
 
 
-def test_single_tensor_scaling_is_caught_where_some_entry_is_resolvable(cases):
-    # A tensor x(1+δ) is visible to a sound verdict only through an entry whose bound is below δ·|g|;
-    # this counts the tensors where the bound is that tight, and asserts that most are (the model's
-    # power), and that the verdict then flags each of them (the verdict uses the bound it reports).
-    tight = total = 0
-    for case in cases:
-        for kind, grads in mutants(case):
-            if kind != "one tensor x(1+δ)":
-                continue
-            total += 1
-            name = next(k for k in grads if not torch.equal(grads[k], case.manual[k]))
-            if bool((case.bounds[name] < (grads[name].double() - case.manual[name].double()).abs()).any()):
-                tight += 1
-                assert package_flags(grads, case.reference, case.bounds)
-    assert tight >= 0.8 * total, (tight, total)
+def test_single_tensor_scaling_misses_only_bias_sums_that_cancel_a_hundredfold():
+    # The one network of the first 40 float32 cases where a whole tensor x(1 + 1e-3) passes: 3-1-7-8-13-1
+    # relu, mse, batch 100 (a width-1 first layer, most units dead). The tensors missed are bias gradients
+    # whose batch sum Σ_n da[n] cancels: the sum's own rounding, bounded in any summation order by
+    # max(Σ positive, Σ negative) per addition, then allows more than 1e-3 relative. Every other
+    # mutation of that network is caught.
+    case = make_case(39, torch.float32)
+    missed = [
+        next(k for k in grads if not torch.equal(grads[k], case.manual[k]))
+        for kind, grads in mutants(case)
+        if not package_flags(grads, case.reference, case.bounds) and kind == "one tensor x(1+δ)"
+    ]
+    others = [
+        kind
+        for kind, g in mutants(case)
+        if kind != "one tensor x(1+δ)" and not package_flags(g, case.reference, case.bounds)
+    ]
+    assert not others and missed and all(name.startswith("db") for name in missed)
+    n = case.x.shape[0]
+    x64, y64 = case.x.double(), case.y.double()
+    p64 = {k: v.double() for k, v in case.params.items()}
+    for name in missed:  # one sample's db (MSE over a batch of one) is N times its term in the batch's sum
+        terms = torch.stack(
+            [loss_and_grads(p64, x64[i : i + 1], y64[i : i + 1], case.config)[1][name] / n for i in range(n)]
+        )
+        total = terms.sum(0)
+        worst = int(total.abs().argmax())  # the entry a sound bound would have to resolve
+        assert terms[:, worst].abs().sum() >= 100 * total[worst].abs(), name  # measured: 342-fold
 
 
 def honest_rows(case):
@@ -78,8 +94,11 @@ def test_honest_differences_are_never_flagged(cases):
         for kind, row in honest_rows(case):
             assert row.within, (kind, case.describe(), row)
             worst = max(worst, row.max_ratio)
-    # The model's constant has room: honest differences use far less than the bound (c = 3).
-    assert worst < 1.0 / C_TWO_SIDES
+    # Room in the bound. Where the probabilistic bound is the smaller one it is 1.5·√2·c_K·σ̂ (c_K = 23.1:
+    # λ = 7.5 at p = 1e-12, widened for σ estimated from K = 16 samples), and a first-order difference
+    # stays below bound/1.5 except with probability 1e-12 per element; differences of a few σ use
+    # about 1/20 of it (measured worst over 200 networks per dtype: 0.051). Below 1/2 is asserted.
+    assert worst < 0.5
 
 
 def test_layer_norm_networks_honest_differences_pass_and_bugs_are_caught(layer_norm_cases):
