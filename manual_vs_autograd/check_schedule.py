@@ -11,12 +11,16 @@ once the runs have parted (teacher forcing: one more manual step), and the pertu
   have taken so far, so they are spread evenly over the run; the perturbed run follows the first steps
   for at most ``share`` of the time the whole run's own steps are expected to take (it cannot pause
   and resume: a trajectory is followed from the start or not at all). Each takes at most ``share``,
-  so a checked run costs about ``1 + 2·share`` plain runs, whatever its size. Which steps are checked
+  so a checked run costs about ``1 + 2·share`` plain runs, whatever its size. A check compares with
+  the worst-case bound of :mod:`.bounds` (about three plain steps) and, where its cost fits in half
+  the share, with the sharp one (the smaller of that and the probabilistic bound, about
+  :data:`SHARP_COST` times dearer): a long run gets sharp checks spread over it, a short one the
+  worst case alone. Which steps are checked
   depends on the machine's speed; the report says how many were.
   On CUDA the trainer makes the schedule wait for the queued kernels at each boundary it times
   (``sync``), so that the shares are of the GPU's time, not of the launches'.
 * **every K-th step** (``every=K``): steps 1, 1+K, 1+2K, ... and the last one, and the perturbed run
-  follows the whole run (up to its own caps). ``every=1`` checks every step: the choice for tests and
+  follows the whole run (up to its own caps); every check is sharp. ``every=1`` checks every step: the choice for tests and
   for small runs, where it is cheap.
 """
 
@@ -32,6 +36,8 @@ __all__ = ["CHECK_SHARE", "CheckSchedule"]
 
 CHECK_SHARE = 0.1
 """Default share of the run's own time for the bounded checks, and again for the perturbed run."""
+SHARP_COST = 16
+"""A sharp check's cost in worst-case checks: the probabilistic bound propagates K = 16 samples."""
 
 
 @dataclass
@@ -47,6 +53,8 @@ class CheckSchedule:
     sensitivity_s: float = 0.0
     plain_steps: int = 0
     sensitivity_steps: int = 0
+    sharp_s: float = 0.0  # of checks_s: the checks with the sharp bound
+    last_check_s: float = 0.0  # the last bounded check with the worst-case bound alone
     _started: dict[str, float] = field(default_factory=dict)
     _first_step_s: float = 0.0
 
@@ -80,8 +88,11 @@ class CheckSchedule:
             self.sync()
         self._started[what] = self.clock()
 
-    def stop(self, what: str, *, count: bool = True) -> None:
-        """Add the time since :meth:`start` to ``what``; ``count=False``: part of a plain step, more to come."""
+    def stop(self, what: str, *, count: bool = True, bounded: bool = False, sharp: bool = False) -> None:
+        """Add the time since :meth:`start` to ``what``; ``count=False``: part of a plain step, more to come.
+
+        For ``"checks"``: ``bounded``, a bound was computed and compared; ``sharp``, it was the sharp one.
+        """
         if self.sync is not None:
             self.sync()
         elapsed = self.clock() - self._started.pop(what)
@@ -92,6 +103,10 @@ class CheckSchedule:
                 self._first_step_s = self.plain_s
         elif what == "checks":
             self.checks_s += elapsed
+            if bounded and sharp:
+                self.sharp_s += elapsed
+            elif bounded:
+                self.last_check_s = elapsed
         else:  # the perturbed run's first step warms its optimizer up: not charged, as step 1 is not typical
             self.sensitivity_steps += 1
             if self.sensitivity_steps > 1:
@@ -104,6 +119,16 @@ class CheckSchedule:
         if self.every is not None:
             return (step - 1) % self.every == 0 or step == total
         return self.checks_s <= self.share * self.plain_s
+
+    def sharp_due(self) -> bool:
+        """Whether a due check uses the sharp bound: always with a fixed stride; with a share of the time,
+        when :data:`SHARP_COST` worst-case checks fit in half the share beside the sharp checks so far
+        (so a short run, or the first steps of a long one, are checked with the worst-case bound)."""
+        if self.every is not None:
+            return True
+        if self.last_check_s <= 0:
+            return False
+        return self.sharp_s + SHARP_COST * self.last_check_s <= self.share / 2 * self.plain_s
 
     def sensitivity_allowed(self, total: int) -> bool:
         """Whether the perturbed run may take one more step (its time within its share of the expected run)."""

@@ -49,6 +49,7 @@ class StepParity:
 
     checked: int = 0  # steps whose gradients were compared
     bitwise: int = 0  # ... of which bitwise equal (no bound needed)
+    sharp: int = 0  # ... of the others, compared with the sharp (probabilistic) bound, not the worst case alone
     worst: dict[str, ParamParity] = field(default_factory=dict)
     worst_step: dict[str, int] = field(default_factory=dict)
     first_bad_step: int | None = None
@@ -110,6 +111,7 @@ class StepParity:
             "checked_steps": "checked",
             "bitwise_steps": "bitwise",
             "bounded_steps": "bounded",
+            "sharp_steps": "sharp",
             "first_bad_step": "first_bad_step",
         }
         return {

@@ -240,10 +240,12 @@ def train_side_by_side(
                 auto_grads[f"d{n}"] = p.grad
             due = schedule.check_due(step, total)
             refresh = due and step - last_refresh >= TRAJECTORY_BOUND_EVERY
+            sharp = due and schedule.sharp_due()
+            bounded_before = result.step_parity.bounded
             schedule.start("checks")
-            step_bounds = _check_step(result, step, due, refresh, config, manual, live, xb, yb, L_manual, grads,
+            step_bounds = _check_step(result, step, due, refresh, sharp, config, manual, live, xb, yb, L_manual, grads,
                                       L_auto.detach(), auto_grads)  # fmt: skip
-            schedule.stop("checks")
+            schedule.stop("checks", bounded=result.step_parity.bounded > bounded_before, sharp=sharp)
             last_refresh = step if step_bounds is not None else last_refresh
 
             losses = (L_manual.item(), L_auto.item())
@@ -296,6 +298,7 @@ def _check_step(
     step: int,
     due: bool,
     refresh: bool,
+    sharp: bool,
     config: MLPConfig,
     manual: dict[str, Tensor],
     live: dict[str, Tensor],
@@ -309,7 +312,8 @@ def _check_step(
     """Step parity for one step (see the module docstring); returns the bounds' maxima when computed.
 
     ``due``: the schedule picked this step for the bounded checks; ``refresh``: bitwise-equal steps
-    compute the bounds too, for the trajectory's ``D_t``.
+    compute the bounds too, for the trajectory's ``D_t``; ``sharp``: the bound is the smaller of the
+    worst-case and the probabilistic one (:func:`~.bounds.mlp_grad_bounds`), else the worst case alone.
     """
     checks = result.step_parity
     if result.trajectory.exact:  # both sides still at the same parameters
@@ -317,17 +321,20 @@ def _check_step(
         if same_grads and (torch.equal(L_manual, L_auto) or not due):
             checks.bitwise_step()
             if refresh:
-                return {k: float(b.max().item()) for k, b in mlp_grad_bounds(config, manual, xb, yb).items()}
+                refreshed = mlp_grad_bounds(config, manual, xb, yb, probabilistic=False)  # D_t: the worst case
+                return {k: float(b.max().item()) for k, b in refreshed.items()}
             return None
         if not due:
             return None
-        bounds = mlp_grad_bounds(config, manual, xb, yb)
+        bounds = mlp_grad_bounds(config, manual, xb, yb, probabilistic=sharp)
+        checks.sharp += sharp
         return checks.bounded_step(step, {**grads, "loss": L_manual}, {**auto_grads, "loss": L_auto}, bounds)
     if not due:
         return None
     here = {n: p.clone() for n, p in live.items()}  # teacher forcing: the manual step from autograd's parameters
     L_forced, forced = loss_and_grads(here, xb, yb, config)
-    bounds = mlp_grad_bounds(config, here, xb, yb)
+    bounds = mlp_grad_bounds(config, here, xb, yb, probabilistic=sharp)
+    checks.sharp += sharp
     return checks.bounded_step(step, {**forced, "loss": L_forced}, {**auto_grads, "loss": L_auto}, bounds)
 
 

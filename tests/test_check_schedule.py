@@ -98,3 +98,25 @@ def test_a_sync_runs_at_every_timed_boundary():
     schedule = CheckSchedule(clock=clock, sync=lambda: calls.append(clock()))
     _simulate(schedule, clock, steps=3, plain=1.0, check=0.05)
     assert len(calls) == 2 * (3 + 3)  # start and stop of 3 plain steps and of 3 checks (cheap: every step)
+
+
+def test_sharp_checks_wait_until_their_cost_fits_half_the_share():
+    from manual_vs_autograd.check_schedule import SHARP_COST
+
+    clock = StepClock()
+    schedule = CheckSchedule(clock=clock)
+    assert not schedule.sharp_due()  # nothing measured yet: the worst-case bound first
+    schedule.start("checks")
+    clock.advance(1.0)
+    schedule.stop("checks", bounded=True)  # a worst-case check took 1
+    needed = SHARP_COST * 1.0 / (CHECK_SHARE / 2)  # plain time after which a sharp check (16) fits
+    while schedule.plain_s < needed - 1:
+        schedule.start("plain")
+        clock.advance(1.0)
+        schedule.stop("plain")
+        assert not schedule.sharp_due()
+    schedule.start("plain")
+    clock.advance(1.0)
+    schedule.stop("plain")
+    assert schedule.sharp_due()
+    assert CheckSchedule(every=5, clock=clock).sharp_due()  # a fixed stride: every check is sharp
