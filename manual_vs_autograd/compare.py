@@ -119,7 +119,7 @@ class CompareResult:
             "init": self.init,
             "steps": traj.steps,
             "stopped": traj.stopped,
-            "bounds": "per element: c*u*S, S the computation run on magnitudes (manual_vs_autograd.bounds)",
+            "bounds": "per element: the smaller of c*u*S (S the computation run on magnitudes, manual_vs_autograd.bounds) and the probabilistic bound (manual_vs_autograd.bounds_prob) where the check schedule uses it",
             "gradient_parity": self.gradients.parity,
             "step_parity": {**traj.step_parity.to_json(), **traj.schedule.to_json()},
             "trajectory_parity": traj.trajectory.to_json(),
