@@ -150,7 +150,7 @@ def test_checked_cost_divides_run_time_by_steps_and_measures_each_run(monkeypatc
     clock = FakeClock()
     durations = iter([3.0, 1.0, 2.0])  # three timed runs: median 2.0 s
 
-    def fake_run(config, params, x, y, lr, steps):
+    def fake_run(config, params, x, y, lr, steps, record="all"):
         if steps == 40:  # a timed run
             clock.now += next(durations)
         elif steps != 2:  # not the warm-up: a run that keeps 1 MiB per step until it returns
