@@ -160,6 +160,13 @@ def record_from_result(result: Any) -> RunRecord:
 
 def save_record(record: RunRecord, path: str | os.PathLike) -> None:
     """Write ``record`` to ``path`` (safetensors) atomically; the file's mode is kept if it exists."""
+    meta = json.dumps(to_strict({**record.meta, "format": FORMAT}), allow_nan=False)
+    with atomic_path(path) as tmp:
+        save_file(record_arrays(record), tmp, metadata={"format": FORMAT, "meta": meta})
+
+
+def record_arrays(record: RunRecord) -> dict[str, np.ndarray]:
+    """The arrays of ``record`` under the keys the format defines (``loss/manual``, ``param/autograd/W1``, ...)."""
     arrays: dict[str, np.ndarray] = {
         "loss_steps": np.asarray(record.loss_steps, dtype=np.int64),
         "param_steps": np.asarray(record.param_steps, dtype=np.int64),
@@ -170,10 +177,7 @@ def save_record(record: RunRecord, path: str | os.PathLike) -> None:
             arrays[f"param/{side}/{name}"] = values
     for name, values in record.data.items():
         arrays[f"data/{name}"] = values
-    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-    meta = json.dumps(to_strict({**record.meta, "format": FORMAT}), allow_nan=False)
-    with atomic_path(path) as tmp:
-        save_file(arrays, tmp, metadata={"format": FORMAT, "meta": meta})
+    return {k: np.ascontiguousarray(v) for k, v in arrays.items()}
 
 
 def _meta_text(archive: Archive, fail) -> tuple[str, bool]:

@@ -21,7 +21,7 @@ from manual_vs_autograd.lecture.scalar_net import sigmoid
 from manual_vs_autograd.plots import write_pictures
 from manual_vs_autograd.plots.standard import applicable
 from manual_vs_autograd.plots.trajectories import plot_loss_curves, plot_weight_trajectories
-from manual_vs_autograd.record import FORMAT, load_record, record_from_result, save_record
+from manual_vs_autograd.record import FORMAT, load_record, record_arrays, record_from_result, save_record
 
 
 @pytest.fixture(scope="module")
@@ -58,18 +58,9 @@ def test_a_learning_rate_beyond_float_range_is_one_line(record, tmp_path, capsys
     meta["train"]["lr"] = 10**400  # valid JSON; float() of it overflows
     path = tmp_path / "hostile.safetensors"
     save_record(record, path)  # the real arrays, then the hostile metadata in their place
-    save_file(_arrays(load_record(path)), str(path), metadata={"format": FORMAT, "meta": json.dumps(meta)})
+    save_file(record_arrays(load_record(path)), str(path), metadata={"format": FORMAT, "meta": json.dumps(meta)})
     assert main(["plot", str(path), "--kind", "loss", "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "has learning rate 1000000000" in one_error_line(capsys)
-
-
-def _arrays(record) -> dict[str, np.ndarray]:
-    arrays = {"loss_steps": record.loss_steps, "param_steps": record.param_steps}
-    for side in ("manual", "autograd"):
-        arrays[f"loss/{side}"] = record.losses[side]
-        arrays.update({f"param/{side}/{n}": v for n, v in record.params[side].items()})
-    arrays.update({f"data/{n}": v for n, v in record.data.items()})
-    return {k: np.ascontiguousarray(v) for k, v in arrays.items()}
 
 
 def _with_values(record, losses, params):

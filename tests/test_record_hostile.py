@@ -16,22 +16,13 @@ import pytest
 from safetensors.numpy import save_file
 
 from manual_vs_autograd import CompareSpec, InputError, run_compare
-from manual_vs_autograd.record import FORMAT, LEGACY_FORMAT, load_record, record_from_result, save_record
+from manual_vs_autograd.record import FORMAT, LEGACY_FORMAT, load_record, record_arrays, record_from_result, save_record
 from manual_vs_autograd.record_check import MAX_ARRAY_BYTES
 
 
 @pytest.fixture(scope="module")
 def record():
     return record_from_result(run_compare(CompareSpec(hidden=(3,), epochs=5, device="cpu")))
-
-
-def arrays_of(record) -> dict[str, np.ndarray]:
-    arrays = {"loss_steps": record.loss_steps, "param_steps": record.param_steps}
-    for side in ("manual", "autograd"):
-        arrays[f"loss/{side}"] = record.losses[side]
-        arrays.update({f"param/{side}/{n}": v for n, v in record.params[side].items()})
-    arrays.update({f"data/{n}": v for n, v in record.data.items()})
-    return arrays
 
 
 def write(path, meta, arrays) -> None:
@@ -77,12 +68,12 @@ def refused(path, match: str) -> str:
 )
 def test_malformed_metadata(record, tmp_path, change, match):
     path = tmp_path / "bad.safetensors"
-    write(path, change(json.loads(json.dumps(record.meta))), arrays_of(record))
+    write(path, change(json.loads(json.dumps(record.meta))), record_arrays(record))
     refused(path, match)
 
 
 def test_metadata_that_is_not_json_or_of_another_format(record, tmp_path):
-    write(tmp_path / "a", "{not json", arrays_of(record))
+    write(tmp_path / "a", "{not json", record_arrays(record))
     refused(tmp_path / "a", "metadata that is not JSON")
     save_file({"x": np.zeros(2)}, str(tmp_path / "b"), metadata={"format": "something/else"})
     refused(tmp_path / "b", "has format 'something/else'")
@@ -107,14 +98,14 @@ def test_metadata_that_is_not_json_or_of_another_format(record, tmp_path):
 )
 def test_arrays_that_do_not_match_the_metadata(record, tmp_path, change, match):
     path = tmp_path / "bad.safetensors"
-    write(path, record.meta, change(arrays_of(record)))
+    write(path, record.meta, change(record_arrays(record)))
     refused(path, match)
 
 
 def test_huge_declared_layers_are_refused_before_allocating(record, tmp_path):
     meta = {**record.meta, "network": {**record.meta["network"], "sizes": [2, 100000, 1]}}
     path = tmp_path / "huge.safetensors"
-    write(path, meta, arrays_of(record))
+    write(path, meta, record_arrays(record))
     assert path.stat().st_size < 100_000
     refused(path, "has array 'param/manual/W1' of <f8 \\(6, 3, 2\\); the metadata implies <f8 \\(6, 100000, 2\\)")
 
@@ -163,7 +154,7 @@ def test_a_truncated_record_is_refused(record, tmp_path):
     refused(tmp_path, "is a folder")
     os.mkfifo(tmp_path / "fifo")
     refused(tmp_path / "fifo", "is not a regular file")  # and does not wait for a writer
-    write(tmp_path / "long", '{"steps": ' + "9" * 5000 + "}", arrays_of(record))
+    write(tmp_path / "long", '{"steps": ' + "9" * 5000 + "}", record_arrays(record))
     refused(tmp_path / "long", "metadata that is not JSON")
     refused(tmp_path / "nope", "does not exist")
 
@@ -242,14 +233,14 @@ def _no_rows(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def test_parameters_kept_without_a_single_row_are_refused(tmp_path, record):
     path = tmp_path / "norows.safetensors"
-    write(path, record.meta, _no_rows(arrays_of(record)))
+    write(path, record.meta, _no_rows(record_arrays(record)))
     refused(path, "keeps its parameters but not one recorded row")
 
 
 def test_a_huge_declared_network_is_refused_before_anything_is_built(tmp_path, record):
     # 2-100000-100000-1 declared, with zero rows: a few kB on disk, 1e10 parameters if the pictures rebuilt it.
     meta = {**record.meta, "network": {**record.meta["network"], "sizes": [2, 100000, 100000, 1]}}
-    arrays = {k: v for k, v in _no_rows(arrays_of(record)).items() if not k.startswith("param/")}
+    arrays = {k: v for k, v in _no_rows(record_arrays(record)).items() if not k.startswith("param/")}
     path = tmp_path / "bignet.safetensors"
     write(path, meta, arrays)
     refused(path, "declares a network of 10,000,500,001 parameters; records are limited to")
