@@ -46,7 +46,11 @@ network's forward and backward pass **on magnitudes** carries, beside each value
 **The constant.** Two correct implementations each lie within ``u·S`` of the exact value, so they
 differ by at most ``2·u·S`` to first order. The neglected second-order terms are products of the
 first-order ones; while the relative bound along any chain stays ≤ 1/3, ``x/(1 - x) ≤ 1.5·x`` covers
-them. Hence ``bound = c·u·S`` with ``c = 2 × 1.5 = 3`` (:data:`C_TWO_SIDES`). Nothing is floored at 1 and
+them. Hence ``bound = c·u·S`` with ``c = 2 × 1.5 = 3`` (:data:`C_TWO_SIDES`). The ratio ``x`` itself is
+computed by :func:`second_order_terms` (``u`` per rounding along the longest chain, and the curvature
+of the activations and losses): about ``10⁻⁵`` in float32 and ``10⁻¹⁴`` in float64, so the factor
+1.5 is generous there; in bfloat16 a chain of more than ~85 roundings passes 1/3 and this bound is
+then an approximation (the probabilistic bound, which uses ``x`` itself, is not used there). Nothing is floored at 1 and
 there is no absolute epsilon: an entry made of tiny terms gets a tiny bound. ``g(n)`` is infinite
 when ``n·u ≥ 1`` (a float16 sum of 2048 terms, a bfloat16 sum of 256): no bound can be promised there.
 
@@ -350,10 +354,18 @@ def mlp_magnitudes(
     config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float
 ) -> dict[str, Tensor]:
     """``S`` for every gradient ``dW1, db1, ...`` and for ``loss``: see the module docstring."""
+    return _magnitudes(config, params, x, y, u)[0]
+
+
+def _magnitudes(
+    config: MLPConfig, params: Mapping[str, Tensor], x: Tensor, y: Tensor, u: float
+) -> tuple[dict[str, Tensor], float]:
+    """``S`` as :func:`mlp_magnitudes`, and the nonlinear part of :func:`second_order_terms`' ratio ``x``."""
     f64 = torch.float64
     h = x.to(f64)
     S_h = torch.zeros_like(h)  # the data is exact
     backwards, saved = [], []
+    nonlinear = 0.0
     for layer in range(1, config.n_layers + 1):
         W, b = params[f"W{layer}"].to(f64), params[f"b{layer}"].to(f64)
         a = torch.addmm(b, h, W.t())
@@ -362,9 +374,12 @@ def mlp_magnitudes(
         norm_backward = None
         if config.normalises(layer):
             a, S_a, norm_backward = _layer_norm(a, S_a, u)
-        h, S_h, backward = _activation(config.layer_activation(layer), a, S_a, u)
+        name = config.layer_activation(layer)
+        nonlinear = max(nonlinear, _curvature(_CURVATURE.get(name, 0.0), S_a, u))
+        h, S_h, backward = _activation(name, a, S_a, u)
         backwards.append((backward, norm_backward))
     yt = y.to(f64) if y.is_floating_point() else y
+    nonlinear = max(nonlinear, _loss_curvature(config.loss, h, S_h, u))
     L, S_L, dh, S_dh = _loss(config.loss, h, S_h, yt, u)
     out: dict[str, Tensor] = {"loss": S_L}
     n = x.shape[0]
@@ -378,7 +393,74 @@ def mlp_magnitudes(
         out[f"db{layer}"] = S_da.sum(0) + _g(n, u) * da.abs().sum(0)
         if layer > 1:
             dh, S_dh = da @ W, S_da @ W.abs() + _g(W.shape[0], u) * (da.abs() @ W.abs())
-    return {**{f"d{name}": out[f"d{name}"] for name in config.param_shapes()}, "loss": out["loss"]}
+    S = {**{f"d{name}": out[f"d{name}"] for name in config.param_shapes()}, "loss": out["loss"]}
+    return S, nonlinear
+
+
+_CURVATURE = {"sigmoid": 1.0, "tanh": 2.0}
+"""``max |f''/f'|`` of the activations with curvature (sigmoid ``1 - 2σ``, tanh ``-2·tanh``); relu and identity: 0."""
+
+
+def _curvature(k: float, S_a: Tensor, u: float) -> float:
+    """The second-order part of ``f(a + e) - f(a)`` over its first-order part ``f'(a)·e``: ``k·ε·e^{kε}``.
+
+    ``ε = 1.5·u·max S(a)`` bounds the error ``e`` of the inputs (first order, covered to ``1/3``), and
+    ``|f''(ξ)| ≤ k·f'(ξ) ≤ k·e^{kε}·f'(a)`` between them for sigmoid and tanh (``f'`` changes by at most
+    ``e^{k|e|}``).
+    """
+    if k == 0.0 or S_a.numel() == 0:
+        return 0.0
+    eps = 1.5 * u * float(S_a.max())
+    return k * eps * math.exp(min(k * eps, 700.0))
+
+
+def _loss_curvature(loss: str, y_hat: Tensor, S_y: Tensor, u: float) -> float:
+    """The same ratio for the built-in losses' gradients: softmax's ``exp`` of the logits (``k = 2``: a logit
+    and the log-sum-exp), BCE's ``1/(p(1 - p))`` (twice the relative errors of ``p`` and ``1 - p``); MSE is linear."""
+    if y_hat.numel() == 0 or not _builtin(loss, "loss"):
+        return 0.0
+    if loss == "ce":
+        return _curvature(2.0, S_y, u)
+    if loss == "bce":
+        p = y_hat
+        rel = (S_y / p).clamp_min(0) + (S_y + p) / (1 - p)  # 1 - p rounds once (its size is p's complement)
+        return 2 * 1.5 * u * float(torch.nan_to_num(rel, nan=math.inf).max())
+    return 0.0
+
+
+def chain_roundings(config: MLPConfig, batch: int) -> int:
+    """The roundings along the longest chain from a datum to a gradient element or the loss, counted generously.
+
+    Per layer: the forward sum over the fan-in and the bias (``I + 1``), the activation (``k_f``, 8 for one
+    this module does not know), the backward sum over the fan-out (``O + 1``) and the derivative (3), layer
+    norm's ``2·O + K_LN`` where there is one; the loss's reduction over the output row and a few operations
+    (``K + 8``); the final sum over the batch, or the loss's mean over all ``M`` outputs (``M + 2``).
+    """
+    count = 0
+    for layer in range(1, config.n_layers + 1):
+        I, O = config.sizes[layer - 1], config.sizes[layer]
+        k_f = _FN_ULPS.get(config.layer_activation(layer), _UNKNOWN_FN_ULPS)
+        count += I + 1 + int(k_f) + O + 1 + 3 + (2 * O + int(K_LN) if config.normalises(layer) else 0)
+    outputs = config.sizes[-1]
+    return count + outputs + 8 + batch * outputs + 2
+
+
+def second_order_terms(
+    config: MLPConfig, S: Mapping[str, Tensor], batch: int, u: float, nonlinear: float
+) -> dict[str, Tensor]:
+    """What the neglected higher-order terms can add, for both sides: ``x/(1 - x)·2·u·S`` per element.
+
+    ``x`` bounds, relative to the worst-case first-order error ``u·S``, what the higher orders add at one
+    rounding: ``u`` per rounding along a chain of products (``Π(1 + δ) - 1 ≤ γ_L = Lu/(1 - Lu)``, with
+    ``L`` :func:`chain_roundings`), and the curvature of the activations and losses
+    (:func:`_curvature`). Compounded, the higher orders stay within ``x/(1 - x)`` of the first order. Where
+    ``x ≥ 1/3`` the first-order model is not trusted: ``inf`` (the worst case, which covers ``x ≤ 1/3``
+    with its factor 1.5, then stands alone).
+    """
+    x = max(u * chain_roundings(config, batch), nonlinear)
+    if not x < 1 / 3:
+        return {name: torch.full_like(s, math.inf) for name, s in S.items()}
+    return {name: (x / (1 - x)) * 2 * u * s for name, s in S.items()}
 
 
 def mlp_grad_bounds(
@@ -404,9 +486,12 @@ def mlp_grad_bounds(
 
     u = unit_roundoff(dtype or x.dtype)
     with torch.no_grad():
-        S = mlp_magnitudes(config, params, x, y, u)
+        S, nonlinear = _magnitudes(config, params, x, y, u)
         bounds = {name: (c * u) * s for name, s in S.items()}
-        prob = mlp_prob_bounds(config, params, x, y, u) if probabilistic else None
+        prob = None
+        if probabilistic:
+            second_order = second_order_terms(config, S, x.shape[0], u, nonlinear)
+            prob = mlp_prob_bounds(config, params, x, y, u, second_order=second_order)
     if prob is None:
         return bounds
     return {name: torch.minimum(b, prob[name]) for name, b in bounds.items()}

@@ -21,10 +21,18 @@ Gaussian error whose standard deviation is the root-sum-square bound of its own 
 propagates the errors it receives through its exact derivative (signs included):
 
 * a sum of ``n`` terms ``t_j`` (``addmm``, ``mm``, ``sum``): its product roundings (``≤ u|t_j|``) and
-  ``n - 1`` additions, each rounding a partial sum ``s``. In any order (recursive, blocked, pairwise)
-  a partial sum is a sum of a subset of the terms, so ``-N ≤ s ≤ P`` with ``P`` and ``N`` the sums of
-  the positive and of the negative terms: ``own = u·√(Σt_j² + (n - 1)·max(P, N)²)`` (:func:`_sum_std`;
-  ``max(P, N) ≤ Σ|t|``, half of it for a sum that cancels). Linear layer ``a = h Wᵀ + b``:
+  its additions, each rounding a partial sum. Whatever the order and association (recursive, blocked,
+  pairwise), the additions form a binary tree over the *nonzero* terms (adding an exact zero rounds
+  nothing), one rounded partial sum ``s_v`` per internal node: ``own = u·√(Σt_j² + Σ_v s_v²)``
+  (:func:`_sum_std`). A node over ``m`` terms sums a subset of ``m`` of them, so ``|s_v| ≤ B_m =
+  max(T⁺_m, T⁻_m)``, the sums of the ``m`` largest positive and of the ``m`` largest negative terms
+  (at most ``P`` and ``N``, the sums of all positive and all negative terms). A tree over ``n`` leaves
+  has at most ``n - m + 1`` internal nodes over ``m`` or more terms (induction on the root's split),
+  as many as the sequential order has, and ``B_m`` grows with ``m``, so ``Σ_v s_v² ≤ Σ_{m=2}^{n} B_m²``
+  in every order (Abel summation; ``tests/test_bounds_prob.py`` checks it on random trees). For a
+  plain sum (a bias gradient's sum over the batch) this ramp is computed from the sorted terms (on a
+  sum that cancels it is about 2/3 of ``(n - 1)·max(P, N)²``); for a matrix product, whose products
+  are not formed, each addition is bounded by ``max(P, N)``, over the nonzero products. Linear layer ``a = h Wᵀ + b``:
   ``E(a) = E(h) Wᵀ + own``; its backward ``E(dW) = E(da)ᵀ h + daᵀ E(h) + own``,
   ``E(db) = Σ_n E(da) + own``, ``E(dh) = E(da) W + own``;
 * an activation ``h = f(a)``: ``E(h) = f'(a)·E(a) + k_f·u·|h|`` (``k_f`` of :mod:`.bounds`: 4 for
@@ -45,7 +53,7 @@ the samples).
 
 **The constant.** For a gradient element, ``E = E_up + E_own``: the samples carry everything upstream
 (``σ̂_up``, estimated), while its own final sum's proxy ``σ_own`` is known exactly. The bound is
-``bound_i = 1.5 · √2 · √(c_K(p)²·σ̂_up² + λ(p)²·σ_own²)``:
+``bound_i = √2 · √(c_K(p)²·σ̂_up² + λ(p)²·σ_own²) + R_i``:
 
 * ``c_K(p) = √(K·((2/p)^{2/K} - 1))`` (:func:`sample_factor`): for ``E`` sub-Gaussian with proxy
   ``σ²`` and an independent ``σ̂`` with ``K·σ̂²/σ² ~ χ²_K``, ``P(|E| ≥ cσ̂) ≤ E[2·exp(-c²σ̂²/2σ²)]
@@ -58,14 +66,19 @@ the samples).
   10⁴ steps flags a correct implementation with probability ≤ 1%, if the model's assumptions hold;
 * ``√2``: two independent implementations, each with proxy ``σ²``, differ with proxy ``2σ²`` (a float64
   reference counts as a second side: the bound is then conservative by ``√2``);
-* ``1.5`` (:data:`C_SECOND_ORDER`): the second-order terms, as in :mod:`.bounds` (``x/(1 - x) ≤ 1.5x``
-  while the relative error along any chain stays ≤ 1/3).
+* ``R_i`` (:func:`.bounds.second_order_terms`): what the neglected higher-order terms can add, both
+  sides: ``x/(1 - x)·2·u·S_i`` with ``u·S_i`` the worst-case first-order error of :mod:`.bounds` and
+  ``x`` the network's higher-order ratio (``u`` per rounding along its longest chain, and the
+  curvature of its activations and loss at their inputs' error): about ``10⁻⁵`` in float32, so
+  ``R_i`` is negligible there; where ``x ≥ 1/3`` it is ``inf`` and the worst case stands alone.
 
-``K`` = :data:`SAMPLES` = 16: ``c_16`` = 23.1 is within a factor 3 of its limit 7.5, where ``K = 8``
-costs a factor 4 (97) and ``K = 32`` gains under 2 (12.5) for twice the time. The cost is about ``K``
-float64 passes with the samples as a batch dimension, plus drawing them: measured on two busy CPU
-cores for a 784-1024-1024-10 relu/CE network, batch 512, float32: 44 s (``K = 16``; 27 s at 8, 88 s
-at 32) against 5.7 s for the worst-case bound alone. The generator is seeded (``seed=0``): the bound,
+``K`` (:func:`samples_for`): 64 where the passes fit :data:`SAMPLE_WORK` (2³¹ multiply-adds, about a
+second of float64 work on two CPU cores), else 32, else :data:`SAMPLES` = 16. ``c_K`` is 23.1 at
+16, 12.5 at 32 and 9.5 at 64, towards the limit 7.5 (97 at 8): small networks, where the mutation
+suite's hardest cases live, get the tight bound for a fraction of a second, large ones pay 16 passes.
+The cost is about ``K`` float64 passes with the samples as a batch dimension, plus drawing them:
+measured on two busy CPU cores for a 784-1024-1024-10 relu/CE network, batch 512, float32: 44 s
+(``K = 16``; 27 s at 8, 88 s at 32) against 5.7 s for the worst-case bound alone. The generator is seeded (``seed=0``): the bound,
 and so the verdict, is reproducible.
 
 **Where the assumptions can fail, and what is done.** Independence fails for data with structure
@@ -73,22 +86,24 @@ and so the verdict, is reproducible.
 helps), or when a sum's order follows its values (a sorted sum's partial sums all sit near ``P``: the
 model allows that size, but adds those roundings as independent). Even then a sum's own rounding is
 inside the bound in the worst case, ``(n - 1)·max(P, N)`` per side, while ``n - 1 ≤ c_K²/2`` (267 terms
-at ``K = 16``) upstream, and ``n - 1 ≤ λ²/2`` (28) for a gradient's own final sum; and the bound is
+at ``K = 16``, 45 at ``K = 64``) upstream, and ``n - 1 ≤ λ²/2`` (28) for a gradient's own final sum; and the bound is
 capped by the deterministic one of :mod:`.bounds` in any case. Where first order fails the model is
 not used: a relu gate within ``C·σ̂`` of 0 (``C = 1.5·√2·c_K``, :func:`prob_constant`) may flip on
 either side. Its forward error ``relu(a + E) - relu(a)`` lies between 0 and ``E`` and is carried as
 ``E``; in the backward one side may pass the whole ``dh`` where the other passes none, a worst-case
 term ``|dh|`` carried to the gradients below through ``|φ|``, ``|W|`` and ``|h|`` (as in :mod:`.bounds`)
-and added, times 1.5, to the bound (wide relu layers almost always have a few such gates). A sigmoid
+and added, times 1.5 (:data:`C_SECOND_ORDER`, as in :mod:`.bounds`), to the bound (wide relu layers almost always have a few such gates). A sigmoid
 output within ``C·σ̂`` of 0 or 1 under BCE (where ``1 - p`` or the floor on ``p(1 - p)`` takes over)
 leaves every gradient to the deterministic bound. Layer normalisation and registered (user)
 activations and losses have no propagation here: their networks keep the deterministic bound
 (:func:`mlp_prob_bounds` returns ``None``).
 
-**What it does not resolve.** In the float32 mutation suite one network in forty (3-1-7-8-13-1 relu,
-MSE, batch 100: a width-1 first layer, most units dead) has bias gradients whose batch sums cancel
-342-fold: there the own rounding of the sum, order-free, allows more than ``10⁻³`` relative, and a
-whole such tensor scaled by ``1 + 10⁻³`` is not flagged (``tests/test_verdict.py``).
+**The hardest case it resolves.** In the float32 mutation suite one network in forty (3-1-7-8-13-1
+relu, MSE, batch 100: a width-1 first layer, most units dead) has bias gradients whose batch sums
+cancel 342-fold. With ``(n - 1)·max(P, N)²`` over all 100 terms, 16 samples and a factor 1.5 the
+bound was 2.0-2.5 times a ``10⁻³`` scaling there; counting the 55 nonzero terms, the ramp, 64
+samples and ``R`` in place of the factor bring it to 0.72-0.80 times, and the scaling is caught
+(``tests/test_verdict.py``).
 """
 
 from __future__ import annotations
@@ -104,14 +119,26 @@ from .bounds import _FN_ULPS, _builtin
 from .bounds_prob_loss import loss_errors
 from .config import MLPConfig
 
-__all__ = ["C_SECOND_ORDER", "FAILURE_PROBABILITY", "SAMPLES", "mlp_prob_bounds", "prob_constant", "sample_factor"]
+__all__ = [
+    "C_SECOND_ORDER",
+    "FAILURE_PROBABILITY",
+    "SAMPLES",
+    "mlp_prob_bounds",
+    "prob_constant",
+    "sample_factor",
+    "samples_for",
+]
 
 SAMPLES = 16
-"""``K``: random error samples carried through the network (about ``K`` float64 passes of cost)."""
+"""The fewest random error samples ``K`` carried through the network (about ``K`` float64 passes of cost)."""
+SAMPLE_CHOICES = (64, 32, 16)
+"""``K`` is the largest of these whose passes fit :data:`SAMPLE_WORK` (:func:`samples_for`)."""
+SAMPLE_WORK = 2**31
+"""Multiply-adds (and draws) the ``K`` passes may take: about a second of float64 work on two CPU cores."""
 FAILURE_PROBABILITY = 1e-12
 """``p``: the probability, per element, that a correct implementation's error exceeds its bound."""
 C_SECOND_ORDER = 1.5
-"""Second-order terms: ``x/(1 - x) ≤ 1.5x`` while the relative error along any chain stays ≤ 1/3."""
+"""On the worst-case terms here (gates that may flip) and in their threshold: higher orders, as in :mod:`.bounds`."""
 
 
 def sample_factor(samples: int, failure: float) -> float:
@@ -122,6 +149,16 @@ def sample_factor(samples: int, failure: float) -> float:
     if samples == 0:
         return math.sqrt(2 * math.log(2 / failure))
     return math.sqrt(samples * math.expm1(2 * math.log(2 / failure) / samples))
+
+
+def samples_for(config: MLPConfig, batch: int) -> int:
+    """``K`` for a network and batch: 64 samples where their passes are cheap, down to :data:`SAMPLES` (16).
+
+    ``c_K`` falls from 23.1 (16 samples) to 12.5 (32) and 9.5 (64), towards Hoeffding's 7.5: more samples
+    buy a tighter bound for time that a small network can spare and a large one cannot.
+    """
+    per_sample = batch * sum(math.prod(shape) + shape[0] for shape in config.param_shapes().values() if len(shape) == 2)
+    return next((K for K in SAMPLE_CHOICES if K * per_sample <= SAMPLE_WORK), SAMPLES)
 
 
 def prob_constant(samples: int = SAMPLES, failure: float = FAILURE_PROBABILITY) -> float:
@@ -185,21 +222,32 @@ class _Layer(NamedTuple):
 
 
 def _sum_std(u: float, A: Tensor, B: Tensor | None = None, bias: Tensor | None = None) -> Tensor:
-    """The own-rounding proxy ``u·√(Σt² + n_add·max(P, N)²)`` of each sum in ``A @ B (+ bias)``, or ``A.sum(0)``.
+    """The own-rounding proxy ``u·√(Σt² + Σ_v s_v²)`` of each sum in ``A @ B (+ bias)``, or ``A.sum(0)``.
 
     ``t`` are the products ``A_ik·B_kj`` (rounded: ``Σt²``), or the entries of ``A`` (not rounded) when
-    ``B`` is None; every addition rounds a partial sum, which in any order is a subset sum, between
-    ``-N`` and ``P`` (the sums of the negative and the positive terms).
+    ``B`` is None; the additions round partial sums ``s_v`` (see the module docstring): for a matrix
+    product each is bounded by ``max(P, N)``, for a plain sum by the ramp ``B_m`` of :func:`_ramp_sq`.
+    Only nonzero terms are counted: adding an exact zero rounds nothing.
     """
-    pos, neg = A.clamp_min(0), (-A).clamp_min(0)
     if B is None:
-        P, N, sq, n_add = pos.sum(0), neg.sum(0), torch.zeros_like(A[0]), A.shape[0] - 1
-    else:
-        Bp, Bn = B.clamp_min(0), (-B).clamp_min(0)
-        P, N, sq, n_add = pos @ Bp + neg @ Bn, pos @ Bn + neg @ Bp, (A * A) @ (B * B), A.shape[1] - 1
+        return u * _ramp_sq(A).sqrt()
+    pos, neg = A.clamp_min(0), (-A).clamp_min(0)
+    Bp, Bn = B.clamp_min(0), (-B).clamp_min(0)
+    P, N, sq = pos @ Bp + neg @ Bn, pos @ Bn + neg @ Bp, (A * A) @ (B * B)
+    terms = (A != 0).to(A.dtype) @ (B != 0).to(A.dtype)  # nonzero products per sum (exact counts in float64)
     if bias is not None:
-        P, N, n_add = P + bias.clamp_min(0), N + (-bias).clamp_min(0), n_add + 1
-    return u * (sq + max(n_add, 0) * torch.maximum(P, N).square()).sqrt()
+        P, N, terms = P + bias.clamp_min(0), N + (-bias).clamp_min(0), terms + (bias != 0).to(A.dtype)
+    return u * (sq + (terms - 1).clamp_min(0) * torch.maximum(P, N).square()).sqrt()
+
+
+def _ramp_sq(A: Tensor) -> Tensor:
+    """``Σ_{m=2}^{n} B_m²`` per column of ``A`` (``n`` its nonzero entries): ``B_m = max(T⁺_m, T⁻_m)``, ``T^±_m``
+    the sum of the ``m`` largest positive (negative) entries, which bounds every partial sum of ``m`` of them."""
+    largest = torch.stack([A.clamp_min(0), (-A).clamp_min(0)]).sort(dim=1, descending=True).values
+    ramp = largest.cumsum(dim=1).amax(dim=0)  # (N, C): row m - 1 is B_m
+    m = torch.arange(1, A.shape[0] + 1, device=A.device).unsqueeze(1)
+    rounded = (m >= 2) & (m <= (A != 0).sum(0))  # one rounded partial sum per addition of a nonzero term
+    return (ramp.square() * rounded).sum(0)
 
 
 def _rms(E: Tensor) -> Tensor:
@@ -228,11 +276,15 @@ def mlp_prob_bounds(
     y: Tensor,
     u: float,
     *,
-    samples: int = SAMPLES,
+    samples: int | None = None,
     failure: float = FAILURE_PROBABILITY,
     seed: int = 0,
+    second_order: Mapping[str, Tensor] | None = None,
 ) -> dict[str, Tensor] | None:
-    """Per-element bounds ``C·σ̂`` for ``dW1, db1, ...`` and ``loss`` (float64), see the module docstring.
+    """Per-element bounds for ``dW1, db1, ...`` and ``loss`` (float64), see the module docstring.
+
+    ``samples``: ``K`` (default :func:`samples_for` the network and batch); ``second_order``: the
+    higher-order terms of :func:`.bounds.second_order_terms` (computed here when not given).
 
     ``inf`` where first order may fail (a BCE output within its error of 0 or 1); ``None`` for networks this model does not cover (layer norm, registered activations
     or losses): the deterministic bound of :mod:`.bounds` then stands alone.
@@ -242,6 +294,13 @@ def mlp_prob_bounds(
         return None
     if not all(_builtin(config.layer_activation(layer), "activation") for layer in layers):
         return None
+    if samples is None:
+        samples = samples_for(config, x.shape[0])
+    if second_order is None:
+        from .bounds import _magnitudes, second_order_terms
+
+        S, nonlinear = _magnitudes(config, params, x, y, u)
+        second_order = second_order_terms(config, S, x.shape[0], u, nonlinear)
     C = prob_constant(samples, failure)
     f64 = torch.float64
     noise = _Noise(samples, x, y, seed)
@@ -289,7 +348,7 @@ def mlp_prob_bounds(
     bounds = {}
     for name in [*(f"d{p}" for p in config.param_shapes()), "loss"]:
         E, own = errors[name]
-        bound = C_SECOND_ORDER * math.sqrt(2) * (c_K**2 * E.square().mean(0) + lam**2 * own.square()).sqrt()
+        bound = math.sqrt(2) * (c_K**2 * E.square().mean(0) + lam**2 * own.square()).sqrt() + second_order[name]
         if name in flipped:
             bound = bound + C_SECOND_ORDER * flipped[name]
         bounds[name] = bound if sound else torch.full_like(bound, math.inf)

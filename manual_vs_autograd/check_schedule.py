@@ -13,8 +13,8 @@ once the runs have parted (teacher forcing: one more manual step), and the pertu
   and resume: a trajectory is followed from the start or not at all). Each takes at most ``share``,
   so a checked run costs about ``1 + 2·share`` plain runs, whatever its size. A check compares with
   the worst-case bound of :mod:`.bounds` (about three plain steps) and, where its cost fits in half
-  the share, with the sharp one (the smaller of that and the probabilistic bound, about
-  :data:`SHARP_COST` times dearer): a long run gets sharp checks spread over it, a short one the
+  the share, with the sharp one (the smaller of that and the probabilistic bound, about as many times
+  dearer as it draws samples: 16 to 64, :func:`.bounds_prob.samples_for`): a long run gets sharp checks spread over it, a short one the
   worst case alone. Which steps are checked
   depends on the machine's speed; the report says how many were.
   On CUDA the trainer makes the schedule wait for the queued kernels at each boundary it times
@@ -37,7 +37,7 @@ __all__ = ["CHECK_SHARE", "CheckSchedule"]
 CHECK_SHARE = 0.1
 """Default share of the run's own time for the bounded checks, and again for the perturbed run."""
 SHARP_COST = 16
-"""A sharp check's cost in worst-case checks: the probabilistic bound propagates K = 16 samples."""
+"""A sharp check's cost in worst-case checks when not told: the probabilistic bound propagates K ≥ 16 samples."""
 
 
 @dataclass
@@ -120,15 +120,16 @@ class CheckSchedule:
             return (step - 1) % self.every == 0 or step == total
         return self.checks_s <= self.share * self.plain_s
 
-    def sharp_due(self) -> bool:
+    def sharp_due(self, cost: float = SHARP_COST) -> bool:
         """Whether a due check uses the sharp bound: always with a fixed stride; with a share of the time,
-        when :data:`SHARP_COST` worst-case checks fit in half the share beside the sharp checks so far
-        (so a short run, or the first steps of a long one, are checked with the worst-case bound)."""
+        when ``cost`` worst-case checks (a sharp check's price: its samples) fit in half the share beside
+        the sharp checks so far (so a short run, or the first steps of a long one, are checked with the
+        worst-case bound)."""
         if self.every is not None:
             return True
         if self.last_check_s <= 0:
             return False
-        return self.sharp_s + SHARP_COST * self.last_check_s <= self.share / 2 * self.plain_s
+        return self.sharp_s + cost * self.last_check_s <= self.share / 2 * self.plain_s
 
     def sensitivity_allowed(self, total: int) -> bool:
         """Whether the perturbed run may take one more step (its time within its share of the expected run)."""

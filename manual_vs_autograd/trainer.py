@@ -40,6 +40,7 @@ from torch import Tensor
 
 from .batches import batches
 from .bounds import mlp_grad_bounds, unit_roundoff
+from .bounds_prob import samples_for
 from .check_schedule import CheckSchedule
 from .config import MLPConfig
 from .errors import InputError, check_positive
@@ -240,7 +241,7 @@ def train_side_by_side(
                 auto_grads[f"d{n}"] = p.grad
             due = schedule.check_due(step, total)
             refresh = due and step - last_refresh >= TRAJECTORY_BOUND_EVERY
-            sharp = due and schedule.sharp_due()
+            sharp = due and schedule.sharp_due(samples_for(config, xb.shape[0]))
             bounded_before = result.step_parity.bounded
             schedule.start("checks")
             step_bounds = _check_step(result, step, due, refresh, sharp, config, manual, live, xb, yb, L_manual, grads,

@@ -1,19 +1,30 @@
-"""The probabilistic bound's constants, its reproducibility, and its treatment of repeated rows."""
+"""The probabilistic bound's constants, its reproducibility, its treatment of repeated rows, the partial-sum
+ramp of its own sums, the number of samples, and the higher-order terms."""
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 
 import torch
 
 from manual_vs_autograd import MLPConfig
-from manual_vs_autograd.bounds import mlp_grad_bounds, unit_roundoff
+from manual_vs_autograd.bounds import (
+    chain_roundings,
+    mlp_grad_bounds,
+    mlp_magnitudes,
+    second_order_terms,
+    unit_roundoff,
+)
 from manual_vs_autograd.bounds_prob import (
     FAILURE_PROBABILITY,
     _Noise,
+    _ramp_sq,
     mlp_prob_bounds,
     prob_constant,
     sample_factor,
+    samples_for,
 )
 from manual_vs_autograd.config import init_params
 
@@ -60,3 +71,63 @@ def test_repeated_rows_share_their_draws():
     assert torch.equal(forward[:, 0], forward[:, 2])  # same x
     assert not torch.equal(backward[:, 0], backward[:, 2])  # same x, other y
     assert not torch.equal(forward[:, 0], forward[:, 1]) and not torch.equal(forward[:, 1], forward[:, 3])
+
+
+def _tree_partial_sums(terms: list[float], rng: random.Random) -> list[float]:
+    """The partial sums a random summation tree over ``terms`` rounds: random pairs joined until one is left."""
+    nodes, rounded = list(terms), []
+    while len(nodes) > 1:
+        i, j = sorted(rng.sample(range(len(nodes)), 2))
+        joined = nodes[i] + nodes.pop(j)
+        nodes[i] = joined
+        rounded.append(joined)
+    return rounded
+
+
+def test_ramp_bounds_the_partial_sums_of_every_summation_order():
+    # Σ_v s_v² over the additions of any order and association (sequential, pairwise, random trees)
+    # stays within Σ_{m=2}^n B_m², n the nonzero terms; for a cancelling sum that is well below the
+    # order-free (n - 1)·max(P, N)² used before, which is what resolves cancelling bias sums.
+    rng = random.Random(0)
+    for trial in range(200):
+        n = rng.randint(1, 40)
+        terms = [rng.choice([0.0, rng.uniform(-1, 1), rng.uniform(0, 1)]) for _ in range(n)]
+        A = torch.tensor(terms, dtype=torch.float64).unsqueeze(1)
+        bound = float(_ramp_sq(A)[0])
+        nonzero = [t for t in terms if t != 0]
+        orders = [sorted(nonzero, reverse=True), sorted(nonzero, key=abs, reverse=True), nonzero]
+        worst = max(
+            [sum(s * s for s in itertools.accumulate(order))
+             - (order[0] ** 2 if order else 0.0) for order in orders]  # sequential: every prefix but the first term
+            + [sum(s * s for s in _tree_partial_sums(nonzero, rng)) for _ in range(20)]
+        )  # fmt: skip
+        assert worst <= bound * (1 + 1e-12) + 1e-300, (trial, terms)
+    cancelling = torch.tensor([1.0] * 50 + [-0.99] * 50, dtype=torch.float64).unsqueeze(1)
+    P = float(cancelling.clamp_min(0).sum())
+    assert float(_ramp_sq(cancelling)[0]) < 0.7 * 99 * P * P
+    with_zeros = torch.cat([cancelling, torch.zeros(100, 1, dtype=torch.float64)])
+    assert torch.equal(_ramp_sq(with_zeros), _ramp_sq(cancelling))  # adding an exact zero rounds nothing
+
+
+def test_samples_follow_the_network_size():
+    # small networks get 64 samples (c_64 = 9.5), the 784-1024-1024-10 benchmark network at batch 512 gets 16
+    assert samples_for(MLPConfig((2, 3, 4, 1), "sigmoid", "mse"), 200) == 64
+    assert samples_for(MLPConfig((784, 1024, 1024, 10), "relu", "ce"), 512) == 16
+    assert sample_factor(64, FAILURE_PROBABILITY) < 0.45 * sample_factor(16, FAILURE_PROBABILITY)
+
+
+def test_second_order_terms_are_small_in_float32_and_refuse_when_first_order_fails():
+    config, params = _network()
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(64, 3, generator=g), torch.randint(0, 2, (64, 1), generator=g).float()
+    S = mlp_magnitudes(config, params, x, y, unit_roundoff(torch.float32))
+    u32 = unit_roundoff(torch.float32)
+    terms = second_order_terms(config, S, 64, u32, 0.0)
+    ratio = u32 * chain_roundings(config, 64)  # x: u per rounding along the longest chain
+    assert ratio < 1e-4
+    assert all(torch.allclose(terms[k], ratio / (1 - ratio) * 2 * u32 * S[k]) for k in S)
+    # bfloat16 (u = 3.9e-3) over a batch of 64: about 100 roundings on a chain, x > 1/3: no first-order promise
+    refused = second_order_terms(config, S, 64, unit_roundoff(torch.bfloat16), 0.0)
+    assert all(bool(torch.isinf(t).all()) for t in refused.values())
+    # curvature alone can refuse too (a sigmoid input whose error is not small)
+    assert all(bool(torch.isinf(t).all()) for t in second_order_terms(config, S, 64, u32, 0.5).values())

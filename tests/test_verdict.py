@@ -46,33 +46,24 @@ def test_every_mutation_is_caught(cases):
     assert not missed
 
 
-def test_single_tensor_scaling_misses_only_bias_sums_that_cancel_a_hundredfold():
-    # The one network of the first 40 float32 cases where a whole tensor x(1 + 1e-3) passes: 3-1-7-8-13-1
-    # relu, mse, batch 100 (a width-1 first layer, most units dead). The tensors missed are bias gradients
-    # whose batch sum Σ_n da[n] cancels: the sum's own rounding, bounded in any summation order by
-    # max(Σ positive, Σ negative) per addition, then allows more than 1e-3 relative. Every other
-    # mutation of that network is caught.
+def test_single_tensor_scaling_is_caught_even_where_bias_sums_cancel_a_hundredfold():
+    # The hardest network of the first 40 float32 cases: 3-1-7-8-13-1 relu, mse, batch 100 (a width-1 first
+    # layer, most units dead). Its bias gradients are batch sums Σ_n da[n] that cancel 342-fold, so a bound
+    # on their own rounding is hundreds of times their value in units of u. Counting only the nonzero terms,
+    # bounding the partial sums by the ramp of the largest terms (bounds_prob._ramp_sq) and 64 samples
+    # (c_64 = 9.5) still resolve a whole tensor x(1 + 1e-3) there.
     case = make_case(39, torch.float32)
-    missed = [
-        next(k for k in grads if not torch.equal(grads[k], case.manual[k]))
-        for kind, grads in mutants(case)
-        if not package_flags(grads, case.reference, case.bounds) and kind == "one tensor x(1+δ)"
-    ]
-    others = [
-        kind
-        for kind, g in mutants(case)
-        if kind != "one tensor x(1+δ)" and not package_flags(g, case.reference, case.bounds)
-    ]
-    assert not others and missed and all(name.startswith("db") for name in missed)
+    missed = [kind for kind, grads in mutants(case) if not package_flags(grads, case.reference, case.bounds)]
+    assert not missed
     n = case.x.shape[0]
     x64, y64 = case.x.double(), case.y.double()
     p64 = {k: v.double() for k, v in case.params.items()}
-    for name in missed:  # one sample's db (MSE over a batch of one) is N times its term in the batch's sum
+    for name in ("db1", "db4"):  # one sample's db (MSE over a batch of one) is N times its term in the batch's sum
         terms = torch.stack(
             [loss_and_grads(p64, x64[i : i + 1], y64[i : i + 1], case.config)[1][name] / n for i in range(n)]
         )
         total = terms.sum(0)
-        worst = int(total.abs().argmax())  # the entry a sound bound would have to resolve
+        worst = int(total.abs().argmax())
         assert terms[:, worst].abs().sum() >= 100 * total[worst].abs(), name  # measured: 342-fold
 
 
