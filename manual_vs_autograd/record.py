@@ -205,10 +205,21 @@ def _rows(archive: Archive, key: str, fail) -> int:
 
 
 def _check_steps(record: RunRecord, layout: Layout, fail) -> None:
-    for what, steps, least in (("loss_steps", record.loss_steps, 1), ("param_steps", record.param_steps, 0)):
+    kept = (
+        ("loss_steps", record.loss_steps, 1, layout.keeps_loss),
+        ("param_steps", record.param_steps, 0, bool(layout.recorded)),
+    )
+    for what, steps, least, keeps in kept:
         assert steps is not None, "RunRecord.__post_init__ sets it"
         if len(steps) and (steps[0] < least or steps[-1] > layout.steps or np.any(np.diff(steps) <= 0)):
             raise fail(f"has {what} that are not increasing steps in [{least}, {layout.steps}]")
+        # a run keeps every K-th step it completed (and its last): none of them may be missing
+        K = layout.every
+        if keeps and int(np.count_nonzero(steps % K == 0)) != layout.steps // K + (least == 0):
+            raise fail(
+                f"declares {layout.steps} steps recorded every {K}, but its {what} hold "
+                f"{len(steps)} row(s) up to step {int(steps[-1]) if len(steps) else 0}"
+            )
     n_out = layout.config.sizes[-1] if layout.config.loss == "ce" else 2
     for key in ("y_train", "y_test"):
         labels = record.data[key]

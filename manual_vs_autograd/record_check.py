@@ -59,6 +59,8 @@ class Layout:
     dtype: np.dtype
     steps: int  # steps run in all
     recorded: tuple[str, ...]  # the parameter names recorded per side (may be empty)
+    every: int = 1  # the record keeps every K-th step (and the last)
+    keeps_loss: bool = True
 
 
 def _int(value: Any, least: int, most: int) -> bool:
@@ -130,19 +132,23 @@ def check_meta(meta: Any, fail: Callable[[str], InputError], *, legacy: bool) ->
     if stopped is not None and not isinstance(stopped, str):
         raise fail(f"has metadata field 'stopped' = {one_line(repr(stopped), 60)}; expected text or null")
     names = tuple(config.param_shapes())
-    recorded = names
+    recorded, every, keeps_loss = names, 1, True
     policy = meta.get("record")
     if policy is not None and not legacy:
         if not isinstance(policy, dict):
             raise fail(f"has a record policy of type {type(policy).__name__}; expected an object")
+        every = policy.get("every", 1)
+        if not _int(every, 1, MAX_STEPS):
+            raise fail(f"records every {one_line(repr(every), 40)} steps; expected a positive integer")
         what = policy.get("what", "all")
+        keeps_loss = what != "none"
         if what in ("loss", "none"):
             recorded = ()
         elif isinstance(what, list) and all(isinstance(n, str) for n in what) and set(what) <= set(names):
             recorded = tuple(n for n in names if n in what)
         elif what != "all":
             raise fail(f"records {one_line(repr(what), 60)}; expected all, loss, none or names from {summarise(names)}")
-    return Layout(config, FLOATS[dtype], steps, recorded)
+    return Layout(config, FLOATS[dtype], steps, recorded, every, keeps_loss)
 
 
 def expected_arrays(layout: Layout, n_loss: int, n_rec: int, n_train: int, n_test: int) -> dict[str, Entry]:

@@ -159,3 +159,35 @@ def test_the_stdlib_one_line_is_the_packages():
     for text in ["short", "a\nb  c", "x" * 500, "--save '" + "y" * 400 + "' is a folder"]:
         for limit in (120, 300):
             assert stdlib_one_line(text, limit) == one_line(text, limit)
+
+
+def test_python_dash_m_package_refuses_before_torch(tmp_path):
+    # `python -m manual_vs_autograd` runs the package's __init__ (names loaded on first use: no torch) and
+    # then __main__, which hands over to _mva_entry: the bad path is refused before torch or numpy load.
+    harness = textwrap.dedent(
+        """
+        import runpy, sys
+        sys.argv = ["manual_vs_autograd", *sys.argv[1:]]
+        try:
+            runpy.run_module("manual_vs_autograd", run_name="__main__", alter_sys=True)
+        finally:
+            print([name for name in ("torch", "numpy") if name in sys.modules])
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, "-c", harness, "compare", "--save", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+    )
+    assert done.returncode == 2 and done.stdout == "[]\n", done.stderr
+    assert done.stderr.startswith(f"mva: error: --save {str(tmp_path)!r} is a folder") and done.stderr.count("\n") == 1
+
+
+def test_the_package_exports_what_it_lists():
+    import manual_vs_autograd as package
+
+    assert sorted(package._EXPORTS) == package.__all__
+    assert all(getattr(package, name).__name__ == name for name in package.__all__)

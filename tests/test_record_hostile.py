@@ -63,6 +63,10 @@ def refused(path, match: str) -> str:
         (lambda m: {k: v for k, v in m.items() if k != "device"}, "lacks the metadata field 'device'"),
         (lambda m: {**m, "steps": 2.5}, "'steps' = 2.5; expected int"),
         (lambda m: {**m, "record": {"what": ["W7"]}}, "records \\['W7'\\]"),
+        (lambda m: {**m, "record": {**m["record"], "every": 0}}, "records every 0 steps"),
+        # more steps than the arrays hold (the record keeps every step here: 5 epochs of 1 step)
+        (lambda m: {**m, "steps": 1000}, "declares 1000 steps recorded every 1, but its loss_steps hold 5 row"),
+        (lambda m: {**m, "steps": 10, "record": {**m["record"], "every": 2}}, "declares 10 steps recorded every 2"),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )
