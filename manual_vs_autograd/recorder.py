@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from .errors import InputError, summarise
@@ -95,7 +96,23 @@ class Recorder:
     loss_steps: list[int] = field(default_factory=list)
     losses: dict[str, list[float]] = field(default_factory=lambda: {"manual": [], "autograd": []})
     param_steps: list[int] = field(default_factory=list)
-    params: dict[str, dict[str, list[Tensor]]] = field(default_factory=lambda: {"manual": {}, "autograd": {}})
+    # each kept step's parameters of one side as one flat copy (one operation per side and step, not one
+    # per tensor); :attr:`params` gives them back per name as views
+    _rows: dict[str, list[Tensor]] = field(default_factory=lambda: {"manual": [], "autograd": []})
+    _shapes: dict[str, torch.Size] = field(default_factory=dict)
+
+    @property
+    def params(self) -> dict[str, dict[str, list[Tensor]]]:
+        """Per side, per kept parameter name: its value at each kept step (views into the flat copies)."""
+        out: dict[str, dict[str, list[Tensor]]] = {}
+        for side, rows in self._rows.items():
+            out[side] = {}
+            start = 0
+            for name, shape in self._shapes.items():
+                size = shape.numel()
+                out[side][name] = [row[start : start + size].view(shape) for row in rows]
+                start += size
+        return out
 
     @classmethod
     def for_run(cls, policy: RecordPolicy, total_steps: int, param_bytes: dict[str, int]) -> Recorder:
@@ -118,9 +135,10 @@ class Recorder:
         if not self.param_names or (self.param_steps and self.param_steps[-1] == step):
             return
         self.param_steps.append(step)
+        if not self._shapes:
+            self._shapes = {name: manual[name].shape for name in self.param_names}
         for side, values in (("manual", manual), ("autograd", autograd)):
-            for name in self.param_names:
-                self.params[side].setdefault(name, []).append(values[name].detach().clone())
+            self._rows[side].append(torch.cat([values[name].detach().reshape(-1) for name in self.param_names]))
 
     def add_loss(self, step: int, manual: float, autograd: float) -> None:
         if self.keep_loss and not (self.loss_steps and self.loss_steps[-1] == step):

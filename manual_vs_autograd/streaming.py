@@ -163,22 +163,35 @@ class TrajectoryParity:
         if bounds:
             self.last_bound.update(bounds)
         self.max_loss_diff = max(self.max_loss_diff, loss_diff) if not math.isnan(loss_diff) else math.nan
-        for name, p in manual.items():
-            q = autograd[name]
-            scale = _max_abs(q)
+        names = list(manual)
+        scales, diffs = self._maxima(names, [manual[n] for n in names], [autograd[n] for n in names])
+        for name, scale, diff in zip(names, scales, diffs):
             allowed = self.allowed.get(name, 0.0) + 2 * self.u * scale + self.lr * self.last_bound.get(f"d{name}", 0.0)
             self.allowed[name] = allowed
-            if self.exact and torch.equal(p, q):
-                diff = 0.0
-            else:
+            if diff != 0.0:  # NaN included
                 self.exact = False
-                scratch = self._scratch.get(name)
-                if scratch is None:
-                    scratch = self._scratch[name] = torch.empty_like(q)
-                diff = _max_abs(torch.sub(p, q, out=scratch))
             self.max_diff[name] = max(self.max_diff.get(name, 0.0), diff) if not math.isnan(diff) else math.nan
             if (math.isnan(diff) or diff > allowed) and self.first_outside_step is None:
                 self.first_outside_step, self.first_outside = step, name
+
+    def _maxima(self, names: list[str], ps: list[Tensor], qs: list[Tensor]) -> tuple[list[float], list[float]]:
+        """``max|q|`` and ``max|p - q|`` of every tensor, in a few fused operations and one read-back.
+
+        ``p - q`` goes into scratch tensors reused every step (no allocation per step); a difference of
+        0 everywhere is the bitwise-equal case (``+0`` against ``-0`` aside, which ``torch.equal`` also
+        calls equal), NaN anywhere gives NaN.
+        """
+        if any(q.numel() == 0 for q in qs):  # the fused max has no identity for an empty tensor
+            return [_max_abs(q) for q in qs], [_max_abs(p - q) for p, q in zip(ps, qs)]
+        kept = [self._scratch.get(n) for n in names]
+        scratch = [t for t in kept if t is not None]
+        if len(scratch) != len(qs) or any(t.shape != q.shape or t.dtype != q.dtype for t, q in zip(scratch, qs)):
+            scratch = [torch.empty_like(q) for q in qs]
+            self._scratch = dict(zip(names, scratch))
+        torch._foreach_copy_(scratch, ps)
+        torch._foreach_sub_(scratch, qs)
+        maxima = torch.stack(torch._foreach_norm([*qs, *scratch], math.inf)).tolist()
+        return maxima[: len(qs)], maxima[len(qs) :]
 
     @property
     def max_param_diff(self) -> float:

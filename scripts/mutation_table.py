@@ -32,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=40, help="random networks per dtype (default: 40)")
     args = parser.parse_args()
-    print(f"{'dtype':<8} {'case':<28} {'n':>5} {'package':>9} {'assert_close':>13}")
+    print(f"{'dtype':<8} {'case':<36} {'n':>5} {'package':>9} {'assert_close':>13}")
     room = {}
     for dtype in (torch.float32, torch.float64):
         n, ours, theirs = Counter(), Counter(), Counter()
@@ -60,7 +60,7 @@ def main() -> None:
         for (what, kind), count in n.items():
             label = f"{what}: {kind}"
             print(
-                f"{name:<8} {label:<28} {count:>5} {100 * ours[(what, kind)] / count:>8.1f}% {100 * theirs[(what, kind)] / count:>12.1f}%"
+                f"{name:<8} {label:<36} {count:>5} {100 * ours[(what, kind)] / count:>8.1f}% {100 * theirs[(what, kind)] / count:>12.1f}%"
             )
 
     for name, (worst, median) in room.items():
