@@ -8,9 +8,10 @@ two steps alternate (so both see the same machine state) and the median is repor
   of what those products reach on their own;
 * the peak memory a step allocates above the state it starts from (parameters, data; no gradients
   held), measured the same way on the CPU and CUDA (:mod:`manual_vs_autograd.bench_memory`);
-* ``checked_overhead``: a checked side-by-side step (the trainer, default recording) over a plain
-  manual step plus a plain autograd step, and the peak memory of a long checked run over a short one
-  (:mod:`manual_vs_autograd.bench_checked`);
+* ``checked_overhead``: a checked side-by-side step (the trainer, default recording, at its steady
+  pace after the first step) over a plain manual step plus a plain autograd step, the run's start-up
+  (set-up and the always-checked first step) in seconds, and the peak memory of a long checked run
+  over a short one (:mod:`manual_vs_autograd.bench_checked`);
 * optionally autograd under ``torch.compile`` (marked "compiled"), where it compiles;
 * the lecture's scalar loop against the vectorised manual path on the 2-2-1 network.
 """
@@ -83,6 +84,7 @@ class BenchResult:
     checked_s: float | None  # one checked side-by-side step; None where not run
     checked_overhead: float | None  # checked_s / (manual_s + autograd_s)
     checked_steps: int | None  # steps per timed checked run
+    checked_startup_s: float | None  # set-up and the first (always bound-checked) step of a checked run
     checked_short_steps: int | None
     checked_long_steps: int | None
     checked_short_peak_bytes: int | None
@@ -122,6 +124,7 @@ def summarise(
         checked_s=checked.seconds if checked else None,
         checked_overhead=checked.seconds / (manual_s + autograd_s) if checked else None,
         checked_steps=checked.steps if checked else None,
+        checked_startup_s=checked.startup_seconds if checked else None,
         checked_short_steps=checked.short_steps if checked else None,
         checked_long_steps=checked.long_steps if checked else None,
         checked_short_peak_bytes=checked.short_peak_bytes if checked else None,

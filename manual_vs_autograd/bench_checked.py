@@ -1,8 +1,9 @@
 """What checking costs: a side-by-side step against a plain manual step plus a plain autograd step.
 
 A checked step is a step of :func:`~manual_vs_autograd.trainer.train_side_by_side` with its default
-recording, called as a black box on one full batch: its time per step is the wall time of a whole run
-over the number of steps (start-up included, spread over the run), the median of a few runs. Its memory
+recording, called as a black box on one full batch: its time is the run's steady pace, from the end
+of its first step to the end of its last over the steps between (the median of a few runs); the
+start-up before that (set-up, and the first step, always bound-checked) is reported on its own. Its memory
 is the peak of a long run against a short one (:func:`~manual_vs_autograd.bench_memory.peak_bytes`,
 the same method as the plain steps), both recording the loss only: 1 when a run's memory does not grow
 with its length (the default record grows up to its budget, 256 MiB, by design).
@@ -33,8 +34,9 @@ MIN_STEPS, MAX_STEPS = (
 class CheckedCost:
     """Time per checked step and the peak memory of a short and a long checked run."""
 
-    seconds: float  # median over runs of (run time / steps)
+    seconds: float  # median over runs of (time from the end of step 1 to the end of the last step) / (steps - 1)
     steps: int  # steps per timed run
+    startup_seconds: float  # median over runs of the time to the end of step 1 (set-up, first step and its checks)
     short_steps: int
     long_steps: int
     short_peak_bytes: int
@@ -42,10 +44,10 @@ class CheckedCost:
 
 
 def checked_steps_for(plain_s: float, budget_s: float, min_steps: int = MIN_STEPS) -> int:
-    """Steps per timed run: a third of ``budget_s`` at the plain pair's speed, within [min_steps, MAX_STEPS]."""
+    """Steps per timed run: a third of ``budget_s`` at the plain pair's speed, within [min_steps, MAX_STEPS] (2 at least)."""
     if plain_s <= 0:
         return MAX_STEPS
-    return int(min(MAX_STEPS, max(min_steps, budget_s / 3 / plain_s)))
+    return int(min(MAX_STEPS, max(min_steps, 2, budget_s / 3 / plain_s)))
 
 
 def _run(
@@ -56,12 +58,13 @@ def _run(
     lr: float,
     steps: int,
     record: str = "all",
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     from .recorder import RecordPolicy
     from .trainer import TrainConfig, train_side_by_side
 
     policy = RecordPolicy(what=record)  # full batch: one step per epoch
-    train_side_by_side(config, params, x, y, TrainConfig(epochs=steps, lr=lr), record=policy)
+    train_side_by_side(config, params, x, y, TrainConfig(epochs=steps, lr=lr), record=policy, progress=progress)
 
 
 def checked_cost(
@@ -78,21 +81,32 @@ def checked_cost(
 ) -> CheckedCost:
     """Time ``repeats`` checked runs of ``steps`` steps, and the peak memory of runs of ``memory_steps``."""
     device = x.device
+    if steps < 2:
+        raise ValueError(f"a timed checked run needs 2 steps at least, got {steps}")
 
-    def timed() -> float:
+    def now() -> float:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-        start = clock()
-        _run(config, params, x, y, lr, steps)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        return (clock() - start) / steps
+        return clock()
+
+    def timed() -> tuple[float, float]:
+        marks: dict[int, float] = {}
+
+        def progress(step: int, total: int) -> None:
+            if step in (1, total):
+                marks[step] = now()
+
+        start = now()
+        _run(config, params, x, y, lr, steps, progress=progress)
+        return (marks[steps] - marks[1]) / (steps - 1), marks[1] - start
 
     _run(config, params, x, y, lr, 2)  # warm-up
-    seconds = statistics.median(timed() for _ in range(repeats))
+    runs = [timed() for _ in range(repeats)]
+    seconds = statistics.median(pace for pace, _ in runs)
+    startup = statistics.median(first for _, first in runs)
     short, long = memory_steps
     # the record grows with the run up to its budget, as asked: the memory runs keep the loss only, to show the rest does not
     peaks = [
         peak_bytes(partial(_run, config, params, x, y, lr, n, "loss"), device, warm_up=False) for n in (short, long)
     ]
-    return CheckedCost(seconds, steps, short, long, peaks[0], peaks[1])
+    return CheckedCost(seconds, steps, startup, short, long, peaks[0], peaks[1])

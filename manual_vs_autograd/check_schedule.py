@@ -37,7 +37,7 @@ __all__ = ["CHECK_SHARE", "CheckSchedule"]
 CHECK_SHARE = 0.1
 """Default share of the run's own time for the bounded checks, and again for the perturbed run."""
 SHARP_COST = 16
-"""A sharp check's cost in worst-case checks when not told: the probabilistic bound propagates K ≥ 16 samples."""
+"""A sharp check's cost in worst-case checks when not told (the trainer tells: K, 16 to 64 samples)."""
 
 
 @dataclass

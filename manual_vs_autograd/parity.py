@@ -18,6 +18,7 @@ from torch import Tensor
 
 from .bounds import C_TWO_SIDES, _g, mlp_grad_bounds, unit_roundoff
 from .config import MLPConfig
+from .errors import summarise
 from .manual import loss_and_grads
 from .tolerance import Tolerance, tolerance_for
 from .twin import TwinMLP
@@ -254,7 +255,10 @@ def assert_grads_close(
     """
     missing = sorted(set(reference) - set(manual))
     if missing:
-        raise AssertionError(f"gradients missing from the manual side: {', '.join(missing)}")
+        raise AssertionError(
+            f"gradients missing from the manual side: {summarise(missing)}; the manual side has "
+            f"{summarise(sorted(manual)) if manual else 'none'} (both mappings must use the same names)"
+        )
     if bounds is None and inputs is not None:
         config, params, x, y = inputs
         bounds = mlp_grad_bounds(config, params, x, y, dtype=dtype)

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import MLPConfig
-from .streaming import finite_or_none
+from .streaming import abs_maxima, finite_or_none
 from .twin import TwinMLP
 
 __all__ = ["AFTER_HORIZON", "MAX_STEPS", "Sensitivity"]
@@ -47,6 +47,7 @@ class Sensitivity:
     horizon: int | None = None
     stopped_at: int | None = None
     reason: str | None = None
+    _scratch: dict[str, Tensor] = field(default_factory=dict, repr=False)  # its parameters minus autograd's
 
     @classmethod
     def start(
@@ -80,9 +81,10 @@ class Sensitivity:
             self._stop(step, f"the perturbed run raised {type(err).__name__} at step {step}")
             return
         mine = self.twin.math_parameters()
+        names = list(autograd)
+        _, dists = abs_maxima(names, [mine[n] for n in names], [autograd[n] for n in names], self._scratch)
         worst_ratio, d, D = -1.0, 0.0, 0.0
-        for name, q in autograd.items():
-            dist = float((mine[name] - q).abs().max().item()) if q.numel() else 0.0
+        for name, dist in zip(names, dists):
             if math.isnan(dist):
                 dist = math.inf
             ratio = dist / allowed[name] if allowed[name] > 0 else (math.inf if dist > 0 else 0.0)
@@ -106,6 +108,7 @@ class Sensitivity:
     def _stop(self, step: int, reason: str) -> None:
         self.stopped_at, self.reason = step, reason
         self.twin = None  # type: ignore[assignment]  # free the third network
+        self._scratch = {}
         self.optimizer = None  # type: ignore[assignment]
 
     def growth(self) -> tuple[float | None, int, int]:

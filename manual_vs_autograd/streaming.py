@@ -133,6 +133,30 @@ class StepParity:
         }
 
 
+def abs_maxima(
+    names: list[str], ps: list[Tensor], qs: list[Tensor], scratch: dict[str, Tensor]
+) -> tuple[list[float], list[float]]:
+    """``max|q|`` and ``max|p - q|`` of every pair, in a few fused operations and one read-back.
+
+    ``p - q`` goes into ``scratch`` tensors (kept by the caller and reused every step: no allocation
+    per step); a difference of 0 everywhere is the bitwise-equal case (``+0`` against ``-0`` aside,
+    which ``torch.equal`` also calls equal), NaN anywhere gives NaN. One read-back instead of one per
+    tensor matters on CUDA, where each is a synchronisation.
+    """
+    if any(q.numel() == 0 for q in qs):  # the fused max has no identity for an empty tensor
+        return [_max_abs(q) for q in qs], [_max_abs(p - q) for p, q in zip(ps, qs)]
+    kept = [scratch.get(n) for n in names]
+    diffs = [t for t in kept if t is not None]
+    if len(diffs) != len(qs) or any(t.shape != q.shape or t.dtype != q.dtype for t, q in zip(diffs, qs)):
+        diffs = [torch.empty_like(q) for q in qs]
+        scratch.clear()
+        scratch.update(zip(names, diffs))
+    torch._foreach_copy_(diffs, ps)
+    torch._foreach_sub_(diffs, qs)
+    maxima = torch.stack(torch._foreach_norm([*qs, *diffs], math.inf)).tolist()
+    return maxima[: len(qs)], maxima[len(qs) :]
+
+
 @dataclass
 class TrajectoryParity:
     """Per tensor: the largest free-run difference, the accumulated bound ``D_t``, the first step beyond it."""
@@ -164,7 +188,7 @@ class TrajectoryParity:
             self.last_bound.update(bounds)
         self.max_loss_diff = max(self.max_loss_diff, loss_diff) if not math.isnan(loss_diff) else math.nan
         names = list(manual)
-        scales, diffs = self._maxima(names, [manual[n] for n in names], [autograd[n] for n in names])
+        scales, diffs = abs_maxima(names, [manual[n] for n in names], [autograd[n] for n in names], self._scratch)
         for name, scale, diff in zip(names, scales, diffs):
             allowed = self.allowed.get(name, 0.0) + 2 * self.u * scale + self.lr * self.last_bound.get(f"d{name}", 0.0)
             self.allowed[name] = allowed
@@ -173,25 +197,6 @@ class TrajectoryParity:
             self.max_diff[name] = max(self.max_diff.get(name, 0.0), diff) if not math.isnan(diff) else math.nan
             if (math.isnan(diff) or diff > allowed) and self.first_outside_step is None:
                 self.first_outside_step, self.first_outside = step, name
-
-    def _maxima(self, names: list[str], ps: list[Tensor], qs: list[Tensor]) -> tuple[list[float], list[float]]:
-        """``max|q|`` and ``max|p - q|`` of every tensor, in a few fused operations and one read-back.
-
-        ``p - q`` goes into scratch tensors reused every step (no allocation per step); a difference of
-        0 everywhere is the bitwise-equal case (``+0`` against ``-0`` aside, which ``torch.equal`` also
-        calls equal), NaN anywhere gives NaN.
-        """
-        if any(q.numel() == 0 for q in qs):  # the fused max has no identity for an empty tensor
-            return [_max_abs(q) for q in qs], [_max_abs(p - q) for p, q in zip(ps, qs)]
-        kept = [self._scratch.get(n) for n in names]
-        scratch = [t for t in kept if t is not None]
-        if len(scratch) != len(qs) or any(t.shape != q.shape or t.dtype != q.dtype for t, q in zip(scratch, qs)):
-            scratch = [torch.empty_like(q) for q in qs]
-            self._scratch = dict(zip(names, scratch))
-        torch._foreach_copy_(scratch, ps)
-        torch._foreach_sub_(scratch, qs)
-        maxima = torch.stack(torch._foreach_norm([*qs, *scratch], math.inf)).tolist()
-        return maxima[: len(qs)], maxima[len(qs) :]
 
     @property
     def max_param_diff(self) -> float:

@@ -115,7 +115,13 @@ def test_summarise_from_controlled_medians():
 
     assert _matmul_flops(config, 750) == 21_000
     checked = CheckedCost(
-        seconds=0.009, steps=100, short_steps=5, long_steps=50, short_peak_bytes=4000, long_peak_bytes=10000
+        seconds=0.009,
+        steps=100,
+        startup_seconds=0.05,
+        short_steps=5,
+        long_steps=50,
+        short_peak_bytes=4000,
+        long_peak_bytes=10000,
     )
     r = summarise(
         "t", "cpu", torch.float64, 750, 21_000, {"manual": 0.002, "autograd": 0.004, "matmul": 0.0005},
@@ -146,20 +152,27 @@ def test_scalar_summary():
     )
 
 
-def test_checked_cost_divides_run_time_by_steps_and_measures_each_run(monkeypatch):
+def test_checked_cost_times_the_steady_pace_after_step_one_and_measures_each_run(monkeypatch):
     clock = FakeClock()
-    durations = iter([3.0, 1.0, 2.0])  # three timed runs: median 2.0 s
+    startups = iter([0.5, 0.7, 0.6])  # set-up and step 1 of each timed run: median 0.6 s
+    paces = iter([3.0, 1.0, 2.0])  # the other 39 steps of each: median 2.0 s
 
-    def fake_run(config, params, x, y, lr, steps, record="all"):
-        if steps == 40:  # a timed run
-            clock.now += next(durations)
+    def fake_run(config, params, x, y, lr, steps, record="all", progress=None):
+        if steps == 40:  # a timed run: start-up, then steps 2..40 at a steady pace
+            clock.now += next(startups)
+            progress(1, steps)
+            pace = next(paces)
+            for step in range(2, steps + 1):
+                clock.now += pace / (steps - 1)
+                progress(step, steps)
         elif steps != 2:  # not the warm-up: a run that keeps 1 MiB per step until it returns
             held = [_mib(1) for _ in range(steps)]
             del held
 
     monkeypatch.setattr(bench_checked, "_run", fake_run)
     cost = checked_cost(None, {}, torch.zeros(1), None, lr=0.1, steps=40, memory_steps=(3, 12), clock=clock)
-    assert cost.seconds == pytest.approx(2.0 / 40)
+    assert cost.seconds == pytest.approx(2.0 / 39)
+    assert cost.startup_seconds == pytest.approx(0.6)
     assert (cost.short_peak_bytes, cost.long_peak_bytes) == (3 * MiB, 12 * MiB)
 
 
@@ -170,7 +183,7 @@ def test_checked_cost_runs_the_real_trainer():
     x = torch.randn(64, 2, generator=g, dtype=torch.float64)
     y = (x[:, :1] > 0).to(torch.float64)
     cost = checked_cost(config, params, x, y, lr=0.1, steps=10, memory_steps=(2, 6), repeats=1)
-    assert cost.seconds > 0 and cost.steps == 10
+    assert cost.seconds > 0 and cost.steps == 10 and cost.startup_seconds > 0
     # a step holds at least its activations: 64 samples × (3 + 1) float64 values per side
     assert cost.short_peak_bytes >= 64 * 4 * 8
 

@@ -147,6 +147,10 @@ def test_assert_grads_close_passes_and_raises_with_a_table():
     # without inputs or bounds: the coarse per-tensor bound still catches a 1% error in float64
     with pytest.raises(AssertionError):
         assert_grads_close(wrong, case.reference)
+    # names that do not match (a reference keyed by parameter, the manual side by gradient) are named both ways
+    by_parameter = {name.removeprefix("d"): g for name, g in case.reference.items()}
+    with pytest.raises(AssertionError, match=r"missing from the manual side: W1, .*the manual side has dW1, "):
+        assert_grads_close(case.manual, by_parameter)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
