@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from manual_vs_autograd.cli.guard import Terminated, hold_until_exit
         from manual_vs_autograd.cli.main import main as run
-    except KeyboardInterrupt:
+    except BaseException:  # noqa: BLE001  an interrupted import can leave a half-loaded module that fails next
         if not _SIGNALLED:  # raised by something else than a signal: not ours to explain
             raise
     finally:

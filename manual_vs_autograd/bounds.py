@@ -492,9 +492,10 @@ def mlp_grad_bounds(
         if probabilistic:
             second_order = second_order_terms(config, S, x.shape[0], u, nonlinear)
             prob = mlp_prob_bounds(config, params, x, y, u, second_order=second_order)
-    if prob is None:
-        return bounds
-    return {name: torch.minimum(b, prob[name]) for name, b in bounds.items()}
+    if prob is not None:
+        bounds = {name: torch.minimum(b, prob[name].nan_to_num(nan=math.inf)) for name, b in bounds.items()}
+    # NaN only where magnitudes overflowed (|x| near 1e154 squared, then times 0): no bound can be promised
+    return {name: b.nan_to_num(nan=math.inf) for name, b in bounds.items()}
 
 
 def layer_grad_bounds(

@@ -261,6 +261,7 @@ def assert_grads_close(
         )
     if bounds is None and inputs is not None:
         config, params, x, y = inputs
+        check_inputs(config, dict(params), x, y)  # one line naming the bad input, not an error from inside torch
         bounds = mlp_grad_bounds(config, params, x, y, dtype=dtype)
     rows = []
     for name, ref in reference.items():

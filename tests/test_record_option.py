@@ -26,6 +26,22 @@ def test_named_parameters_are_kept_and_only_they(tmp_path, capsys):
     assert record.params["manual"]["W1"].shape == (4, 3, 2)
 
 
+def test_a_record_of_some_parameters_draws_their_trajectories_and_refuses_the_rest(tmp_path, capsys):
+    run, out = tmp_path / "run.safetensors", tmp_path / "pictures"
+    assert (
+        main(["compare", "--quiet", "--record", "W1", "--record-every", "7", "--epochs", "40", "--save", str(run)]) == 0
+    )
+    assert main(["plot", str(run), "--out", str(out), "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["data.png", "loss.png", "trajectories.png"]
+    capsys.readouterr()
+    assert main(["plot", str(run), "--out", str(out), "--kind", "heatmap", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "mva: error: the heat map picture needs every parameter, but this record kept only W1; "
+        "record them all when training (--record all)\n"
+    )
+
+
 def test_the_pre_flight_estimate_uses_the_networks_names_and_sizes():
     config = MLPConfig((3, 5, 4, 2), "tanh", "ce")
     expected = {name: math.prod(shape) * 8 for name, shape in config.param_shapes().items()}

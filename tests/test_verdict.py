@@ -14,9 +14,18 @@ import torch.nn.functional as F
 
 from manual_vs_autograd import MLPConfig, assert_grads_close, register_loss
 from manual_vs_autograd.bounds import mlp_grad_bounds, unit_roundoff
+from manual_vs_autograd.bounds_prob import _sum_worst
+from manual_vs_autograd.config import init_params
 from manual_vs_autograd.losses import LOSSES, LossCache
 from manual_vs_autograd.manual import loss_and_grads
-from manual_vs_autograd.mutations import autograd_grads, honest_variants, make_case, mutants, package_flags
+from manual_vs_autograd.mutations import (
+    SCALE_DELTA,
+    autograd_grads,
+    honest_variants,
+    make_case,
+    mutants,
+    package_flags,
+)
 from manual_vs_autograd.parity import compare_tensors
 from manual_vs_autograd.twin import TORCH_LOSSES
 
@@ -46,25 +55,74 @@ def test_every_mutation_is_caught(cases):
     assert not missed
 
 
-def test_single_tensor_scaling_is_caught_even_where_bias_sums_cancel_a_hundredfold():
-    # The hardest network of the first 40 float32 cases: 3-1-7-8-13-1 relu, mse, batch 100 (a width-1 first
-    # layer, most units dead). Its bias gradients are batch sums Σ_n da[n] that cancel 342-fold, so a bound
-    # on their own rounding is hundreds of times their value in units of u. Counting only the nonzero terms,
-    # bounding the partial sums by the ramp of the largest terms (bounds_prob._ramp_sq) and 64 samples
-    # (c_64 = 9.5) still resolve a whole tensor x(1 + 1e-3) there.
+def test_single_tensor_scaling_misses_only_bias_sums_whose_own_rounding_allows_it():
+    # The one network of the first 40 float32 cases where a whole tensor x(1 + 1e-3) passes: 3-1-7-8-13-1
+    # relu, mse, batch 100 (a width-1 first layer, most units dead). The tensors missed are bias gradients
+    # whose batch sums Σ_n da[n] cancel 342-fold. A gradient's own final sum is bounded for any order and
+    # for roundings that do not cancel (rows that repeat round alike: see the next test), and that worst
+    # case of the two sides' own roundings alone is most of the 1e-3 there: no bound that never flags
+    # such a correct sum can see the scaling. Every other mutation of that network is caught.
     case = make_case(39, torch.float32)
-    missed = [kind for kind, grads in mutants(case) if not package_flags(grads, case.reference, case.bounds)]
-    assert not missed
+    missed = [
+        next(k for k in grads if not torch.equal(grads[k], case.manual[k]))
+        for kind, grads in mutants(case)
+        if not package_flags(grads, case.reference, case.bounds) and kind == "one tensor x(1+δ)"
+    ]
+    others = [
+        kind
+        for kind, g in mutants(case)
+        if kind != "one tensor x(1+δ)" and not package_flags(g, case.reference, case.bounds)
+    ]
+    assert not others and missed and all(name.startswith("db") for name in missed)
     n = case.x.shape[0]
     x64, y64 = case.x.double(), case.y.double()
     p64 = {k: v.double() for k, v in case.params.items()}
-    for name in ("db1", "db4"):  # one sample's db (MSE over a batch of one) is N times its term in the batch's sum
+    u = unit_roundoff(torch.float32)
+    for name in missed:  # one sample's db (MSE over a batch of one) is N times its term in the batch's sum
         terms = torch.stack(
             [loss_and_grads(p64, x64[i : i + 1], y64[i : i + 1], case.config)[1][name] / n for i in range(n)]
         )
         total = terms.sum(0)
-        worst = int(total.abs().argmax())
+        worst = int(total.abs().argmax())  # the entry a sound bound would have to resolve
         assert terms[:, worst].abs().sum() >= 100 * total[worst].abs(), name  # measured: 342-fold
+        own = 2 * _sum_worst(u, terms)[worst]  # both sides' own final sums, worst case
+        assert own >= 0.5 * SCALE_DELTA[torch.float32] * total[worst].abs(), name
+
+
+@pytest.mark.parametrize("rows", ["repeated", "nearly repeated"])
+def test_batch_sums_in_a_plain_loop_over_repeated_rows_are_not_flagged(rows):
+    # A textbook backward that sums the batch one row at a time (sequentially, in float32) over 2000 rows
+    # that repeat: its additions round alike, so its error grows like N, not √N, and an independent-
+    # rounding bound on the final sum flags it (1.5 times over). The own final sum's worst case does not.
+    config = MLPConfig((3, 8, 1), "relu", "mse")
+    params = init_params(config, 0, scheme="scaled", dtype=torch.float32)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 3, generator=g).repeat(2000, 1)
+    if rows == "nearly repeated":
+        x = x * (1 + 1e-6 * torch.randn(2000, 3, generator=g))
+    y = torch.zeros(2000, 1)
+
+    def loop_sum(t):
+        total = torch.zeros_like(t[0])
+        for row in t:  # one row at a time, in float32
+            total = total + row
+        return total
+
+    W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
+    a1 = x @ W1.t() + b1
+    h1 = torch.relu(a1)
+    out = torch.sigmoid(h1 @ W2.t() + b2)
+    da2 = 2 * (out - y) / out.numel() * out * (1 - out)
+    da1 = (da2 @ W2) * (a1 > 0).to(x.dtype)
+    manual = {
+        "dW1": loop_sum(da1.unsqueeze(2) * x.unsqueeze(1)),
+        "db1": loop_sum(da1),
+        "dW2": loop_sum(da2.unsqueeze(2) * h1.unsqueeze(1)),
+        "db2": loop_sum(da2),
+    }
+    reference = autograd_grads(config, params, x, y)
+    assert any(not torch.equal(manual[k], reference[k]) for k in manual)  # not bitwise: the point of the test
+    assert_grads_close(manual, reference, inputs=(config, params, x, y))
 
 
 def honest_rows(case):

@@ -41,6 +41,7 @@ __all__ = [
     "loss_steps",
     "param_labels",
     "param_steps",
+    "has_every_param",
     "require_params",
     "row_for",
     "save_figure",
@@ -123,12 +124,25 @@ def frame_rows(record: RunRecord, frames: int, spacing: str = "linear") -> np.nd
     return np.unique(np.clip(rows, 0, len(steps) - 1))
 
 
-def require_params(record: RunRecord, picture: str) -> None:
-    """An InputError when the record kept no parameters (a loss-only record)."""
+def require_params(record: RunRecord, picture: str, every: bool = True) -> None:
+    """An InputError when the record kept no parameters (a loss-only record), or, with ``every``, not all of them."""
     for side in ("manual", "autograd"):
         if not record.params.get(side):
             raise InputError(f"the {picture} picture needs parameters, but this record kept none ({side} side); "
                              "record them when training (e.g. with every step or a thinned record)")  # fmt: skip
+    missing = [name for name in record.config.param_shapes() if name not in record.params["manual"]]
+    if every and missing:
+        kept = ", ".join(record.params["manual"])
+        raise InputError(f"the {picture} picture needs every parameter, but this record kept only {kept}; "
+                         "record them all when training (--record all)")  # fmt: skip
+
+
+def has_every_param(record: RunRecord) -> bool:
+    """Whether both sides kept every parameter of the network."""
+    names = record.config.param_shapes()
+    return all(
+        record.params.get(side) and all(n in record.params[side] for n in names) for side in ("manual", "autograd")
+    )
 
 
 def param_labels(config: MLPConfig) -> dict[tuple[str, tuple[int, ...]], str]:
@@ -145,11 +159,13 @@ def param_labels(config: MLPConfig) -> dict[tuple[str, tuple[int, ...]], str]:
 
 
 def flat_params(record: RunRecord, side: str) -> tuple[list[str], np.ndarray]:
-    """Labels and a (rows, P) array of every scalar parameter of one side (rows: the recorded steps)."""
+    """Labels and a (rows, P) array of every recorded scalar parameter of one side (rows: the recorded steps)."""
     labels = param_labels(record.config)
     names, columns = [], []
     for where, label in labels.items():
         matrix, index = where
+        if matrix not in record.params[side]:  # a record that kept some parameters (--record W1)
+            continue
         names.append(label)
         values = record.params[side][matrix]  # (rows, *shape)
         columns.append(values.reshape(values.shape[0], -1)[:, int(np.ravel_multi_index(index, values.shape[1:]))])

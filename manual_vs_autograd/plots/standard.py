@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from ..errors import InputError
 from ..record import RunRecord
-from .common import require_params, save_figure
+from .common import has_every_param, require_params, save_figure
 from .heatmap import plot_heatmap, save_heatmap_gif
 from .regions import plot_regions, save_regions_gif
 from .scatter import plot_data, plot_predictions
@@ -61,12 +61,14 @@ NEEDS_PARAMETERS = ("trajectories", "heatmap", "heatmap-gif", "regions", "region
 
 def applicable(record: RunRecord) -> list[str]:
     """The kinds that make sense for this run (regions need 2-D inputs; w1-only the lecture's network;
-    all but the loss and the data need recorded parameters)."""
+    all but the loss and the data need recorded parameters, and all but the trajectories every one)."""
     kinds = list(KINDS)
     if record.data["x_train"].ndim != 2 or record.data["x_train"].shape[1] != 2:
         kinds = [k for k in kinds if not k.startswith("regions")]
     if not all(record.params.get(side) for side in ("manual", "autograd")):
         kinds = [k for k in kinds if k not in NEEDS_PARAMETERS]
+    elif not has_every_param(record):  # some parameters kept (--record W1): their trajectories only
+        kinds = [k for k in kinds if k not in NEEDS_PARAMETERS or k == "trajectories"]
     if (record.config.sizes != (2, 2, 1) or record.config.loss != "mse") and "w1-only" in kinds:
         kinds.remove("w1-only")
     return kinds

@@ -11,6 +11,7 @@ from .common import (
     abs_difference,
     difference_axis,
     flat_params,
+    has_every_param,
     loss_steps,
     param_steps,
     require_params,
@@ -41,7 +42,7 @@ def plot_weight_trajectories(record: RunRecord, max_lines: int = 12) -> Figure:
     At most ``max_lines`` parameters are drawn: those that moved most over the run (a parameter that
     became NaN or infinite counts as having moved most). Each line keeps one colour and style in all panels.
     """
-    require_params(record, "weight trajectories")
+    require_params(record, "weight trajectories", every=False)
     labels, manual = flat_params(record, "manual")
     _, auto = flat_params(record, "autograd")
     moved = np.nan_to_num(abs_difference(manual[-1], manual[0]), nan=np.inf)
@@ -71,6 +72,8 @@ def plot_weight_trajectories(record: RunRecord, max_lines: int = 12) -> Figure:
         if len(keep) == len(labels)
         else f" — showing {len(keep)} of {len(labels)} parameters (those that moved most)"
     )
+    if not has_every_param(record):
+        note += f" — recorded: {', '.join(record.params['manual'])}"
     fig.suptitle(f"Weight trajectories, side by side: {_run_title(record)}{note}", fontsize=11)
     return fig
 
