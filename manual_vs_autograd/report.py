@@ -73,6 +73,19 @@ def format_report(result: CompareResult) -> str:
         f"accuracy:   train {result.accuracy['train']:.3f}   test {result.accuracy['test']:.3f}"
         f"   (autograd: train {result.accuracy_autograd['train']:.3f}, test {result.accuracy_autograd['test']:.3f})",
         "",
-        f"parity: {'yes' if result.parity else 'no'}",
+        _verdict_line(result),
     ]
     return "\n".join(lines)
+
+
+def _verdict_line(result: CompareResult) -> str:
+    """``parity: yes`` or ``no``; an interrupted run has no verdict, only the steps it checked."""
+    stopped = result.trajectories.stopped
+    if (
+        stopped is not None
+        and stopped.startswith("interrupted")
+        and result.gradients.parity
+        and result.trajectories.parity
+    ):
+        return "parity: not established (interrupted; every checked step agreed so far)"
+    return f"parity: {'yes' if result.parity else 'no'}"
