@@ -136,7 +136,7 @@ class StepParity:
 def abs_maxima(
     names: list[str], ps: list[Tensor], qs: list[Tensor], scratch: dict[str, Tensor]
 ) -> tuple[list[float], list[float]]:
-    """``max|q|`` and ``max|p - q|`` of every pair, in a few fused operations and one read-back.
+    """``max|q|`` and ``max|p - q|`` of every pair, with one read-back.
 
     ``p - q`` goes into ``scratch`` tensors (kept by the caller and reused every step: no allocation
     per step); a difference of 0 everywhere is the bitwise-equal case (``+0`` against ``-0`` aside,
@@ -153,7 +153,9 @@ def abs_maxima(
         scratch.update(zip(names, diffs))
     torch._foreach_copy_(diffs, ps)
     torch._foreach_sub_(diffs, qs)
-    maxima = torch.stack(torch._foreach_norm([*qs, *diffs], math.inf)).tolist()
+    extremes = [torch.aminmax(t) for t in (*qs, *diffs)]  # one pass each, no temporary (``abs`` would make one)
+    low, high = torch.stack([e.min for e in extremes]), torch.stack([e.max for e in extremes])
+    maxima = torch.maximum(-low, high).tolist()  # NaN propagates
     return maxima[: len(qs)], maxima[len(qs) :]
 
 
