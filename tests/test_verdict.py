@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from manual_vs_autograd import MLPConfig, assert_grads_close, register_loss
+from manual_vs_autograd import InputError, MLPConfig, assert_grads_close, register_loss
 from manual_vs_autograd.bounds import mlp_grad_bounds, unit_roundoff
 from manual_vs_autograd.bounds_prob import _sum_worst
 from manual_vs_autograd.config import init_params
@@ -240,3 +240,36 @@ def test_a_registered_loss_gets_bounds_that_pass_honest_gradients_and_catch_a_sc
     finally:
         LOSSES.pop("half_mse_v")
         TORCH_LOSSES.pop("half_mse_v")
+
+
+def test_magnitudes_that_overflow_give_no_bound_instead_of_nan():
+    # |x| ~ 1e154 with W1 ~ 1e-154: the gradients are ordinary numbers, but the bounds' squared magnitudes
+    # overflow to inf and meet zeros (inf·0 = NaN). Nothing can be promised there: inf, never a NaN bound
+    # that flags correct gradients.
+    config = MLPConfig((3, 5, 2), "tanh", "ce")
+    params = init_params(config, 0, scheme="scaled", dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 3, generator=g, dtype=torch.float64) * 1e154
+    params["W1"] = params["W1"] * 1e-154
+    y = torch.randint(0, 2, (6,), generator=g)
+    bounds = mlp_grad_bounds(config, params, x, y)
+    assert not any(bool(b.isnan().any()) for b in bounds.values())
+    _, manual = loss_and_grads(params, x, y, config)
+    assert_grads_close(manual, autograd_grads(config, params, x, y), inputs=(config, params, x, y))
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda x, y: (x[:0], y[:0]), "inputs x are empty"),
+        (lambda x, y: (x[:, :2], y), "inputs x have 2 features per sample"),
+        (lambda x, y: (x.float(), y), "inputs x are float32 but the parameters are float64"),
+    ],
+    ids=["empty batch", "wrong width", "wrong dtype"],
+)
+def test_assert_grads_close_names_bad_inputs_in_one_line(change, message):
+    case = make_case(5, torch.float64)
+    x, y = change(case.x, case.y)
+    with pytest.raises(InputError, match=message) as info:
+        assert_grads_close(case.manual, case.reference, inputs=(case.config, case.params, x, y))
+    assert "\n" not in str(info.value)
