@@ -59,7 +59,8 @@ any order, the partial sums by the ramp ``B_m`` for a plain sum, by ``max(P, N)`
 product). Not as independent roundings: rows that repeat, or nearly, make a loop over the batch round
 alike at every addition, so its error grows like ``n``, not ``√n`` (2000 equal rows summed one by one
 in float32 reach 1.5 times an independent-rounding bound; ``tests/test_verdict.py``). The bound is
-``bound_i = √2·c_K(p)·σ̂_up + 2·w_i + R_i``:
+``bound_i = √2·c_K(p)·σ̂_up + 2·w_i + R_i`` (the loss value likewise, ``w`` its mean over the batch:
+:mod:`.bounds_prob_loss`):
 
 * ``c_K(p) = √(K·((2/p)^{2/K} - 1))`` (:func:`sample_factor`): for ``E`` sub-Gaussian with proxy
   ``σ²`` and an independent ``σ̂`` with ``K·σ̂²/σ² ~ χ²_K``, ``P(|E| ≥ cσ̂) ≤ E[2·exp(-c²σ̂²/2σ²)]
@@ -344,9 +345,9 @@ def mlp_prob_bounds(
         E_h = d1 * E_a + noise.rows(_FN_ULPS[name] * u * h.abs(), backward=False)
         saved.append(_Layer(h_in, E_in, W, h, E_h, dphi, T, flip))
     yt = y.to(f64) if y.is_floating_point() else y
-    E_L, dh, E_dh, sound = loss_errors(config.loss, h, E_h, yt, u, noise, C)
-    # per tensor: the samples of everything upstream, and the std of its own final sum (known exactly)
-    errors: dict[str, tuple[Tensor, Tensor]] = {"loss": (E_L, torch.zeros_like(E_L[0]))}
+    E_L, own_L, dh, E_dh, sound = loss_errors(config.loss, h, E_h, yt, u, noise, C)
+    # per tensor: the samples of everything upstream, and its own final sum's rounding in the worst case
+    errors: dict[str, tuple[Tensor, Tensor]] = {"loss": (E_L, own_L)}
     flipped: dict[str, Tensor] = {}  # worst-case terms of gates that may flip, per gradient
     F_dh: Tensor | None = None  # (N, O) their magnitude in ∂L/∂h, carried down through |φ| and |W|
     for layer in reversed(layers):

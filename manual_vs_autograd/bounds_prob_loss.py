@@ -2,7 +2,9 @@
 
 Each elementary operation adds one rounding (``exp`` and ``log`` two) of its result's size, and carries
 the errors it receives through its exact derivative; a scale computed once (``2/M``, ``-1/N``) adds one
-error shared by every element, signed like the value it scales. See :mod:`.bounds_prob` for the model.
+error shared by every element, signed like the value it scales. The loss value's own final sum (its
+mean over the batch) is bounded in the worst case, as a gradient's is (:func:`_mean_worst`). See
+:mod:`.bounds_prob` for the model.
 """
 
 from __future__ import annotations
@@ -19,10 +21,20 @@ if TYPE_CHECKING:
 __all__ = ["loss_errors"]
 
 
+def _mean_worst(u: float, terms: Tensor) -> Tensor:
+    """The own rounding of ``terms.mean()`` in the worst case, any order: its additions (the ramp of
+    :func:`.bounds_prob._ramp`) and the division, ``u·(Σ_m B_m / M + |mean|)``."""
+    from .bounds_prob import _ramp  # that module imports this one
+
+    flat = terms.reshape(-1, 1)
+    return u * (_ramp(flat).sum() / flat.shape[0] + flat.mean().abs())
+
+
 def loss_errors(
     loss: str, y_hat: Tensor, E_y: Tensor, y: Tensor, u: float, noise: _Noise, C: float
-) -> tuple[Tensor, Tensor, Tensor, bool]:
-    """``E(L)`` (K,), ``∂L/∂ŷ`` (N, O) and its ``E`` (K, N, O), and whether first order holds.
+) -> tuple[Tensor, Tensor, Tensor, Tensor, bool]:
+    """``E(L)`` (K,) without its final mean, that mean's own rounding in the worst case (0-d), ``∂L/∂ŷ``
+    (N, O) and its ``E`` (K, N, O), and whether first order holds.
 
     ``noise`` draws the roundings; ``C`` (:func:`.bounds_prob.prob_constant`) is how many ``σ̂`` an
     error may reach: BCE is first order only while its output is farther than that from 0 and 1.
@@ -33,9 +45,9 @@ def loss_errors(
         E_d = E_y + noise.rows(u * d.abs())
         dy = d * (2.0 / M)
         E_dy = E_d * (2.0 / M) + noise.rows(u * dy.abs()) + noise.shared(u * dy)  # × d, and 2/M rounded once
-        sq = (d * d).mean()
-        E_L = (2 * d * E_d).mean(dim=(1, 2)) + noise.shared(u * math.sqrt(M + 2) * sq)
-        return E_L, dy, E_dy, True
+        squares = d * d
+        E_L = (2 * d * E_d).mean(dim=(1, 2)) + noise.shared(u * squares.mean())  # the squares' roundings
+        return E_L, _mean_worst(u, squares), dy, E_dy, True
     if loss == "bce":
         p = y_hat
         num, q = p - y, 1 - p
@@ -52,10 +64,10 @@ def loss_errors(
         E_lq = E_q / q + noise.rows(2 * u * log_q.abs())
         size = (y * log_p).abs() + ((1 - y) * log_q).abs()
         E_t = y * E_lp + (1 - y) * E_lq + noise.rows(math.sqrt(3) * u * size)
-        E_L = -E_t.mean(dim=(1, 2)) + noise.shared(u * math.sqrt(M + 2) * size.mean())
+        E_L = -E_t.mean(dim=(1, 2))
         s_p = E_y.square().mean(0).sqrt()  # σ̂ of the output
         sound = bool((p > C * s_p).all() and (q > C * s_p).all() and (den > 1e-12).all())
-        return E_L, dy, E_dy, sound
+        return E_L, _mean_worst(u, y * log_p + (1 - y) * log_q), dy, E_dy, sound
     # softmax cross-entropy, through log_softmax as the manual side and autograd compute it
     m, arg = y_hat.max(dim=1, keepdim=True)
     z = y_hat - m
@@ -76,5 +88,5 @@ def loss_errors(
     E_dy = E_p / n + noise.rows(math.sqrt(2) * u * (p / n + dy.abs())) + noise.shared(u * dy)
     picked = log_p.gather(1, y.view(-1, 1))
     E_picked = E_lp.gather(2, y.view(1, -1, 1).expand(noise.K, -1, -1))
-    E_L = -E_picked.sum(dim=(1, 2)) / n + noise.shared(u * math.sqrt(n + 2) * picked.abs().sum() / n)
-    return E_L, dy, E_dy, True
+    E_L = -E_picked.sum(dim=(1, 2)) / n
+    return E_L, _mean_worst(u, picked), dy, E_dy, True

@@ -27,7 +27,7 @@ from manual_vs_autograd.mutations import (
     package_flags,
 )
 from manual_vs_autograd.parity import compare_tensors
-from manual_vs_autograd.twin import TORCH_LOSSES
+from manual_vs_autograd.twin import TORCH_LOSSES, TwinMLP
 
 SEEDS = range(16)  # 16 random networks per dtype keep the module near 20 s on two busy cores
 LAYER_NORM_SEEDS = range(16, 24)  # and 8 more with layer normalisation in their hidden layers
@@ -273,3 +273,30 @@ def test_assert_grads_close_names_bad_inputs_in_one_line(change, message):
     with pytest.raises(InputError, match=message) as info:
         assert_grads_close(case.manual, case.reference, inputs=(case.config, case.params, x, y))
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce", "ce"])
+def test_a_loss_averaged_in_a_plain_loop_over_repeated_rows_is_not_flagged(loss):
+    # The loss value is a mean over the batch: summed one row at a time in float32 over 10 000 equal rows,
+    # its additions round alike (softmax cross-entropy went 1.8 times past an independent-rounding bound).
+    n = 10_000
+    config = MLPConfig((3, 8, 3 if loss == "ce" else 1), "relu", loss)
+    params = init_params(config, 0, scheme="scaled", dtype=torch.float32)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 3, generator=g).repeat(n, 1)
+    y = torch.zeros(n, dtype=torch.int64) if loss == "ce" else torch.full((n, 1), float(loss == "bce"))
+    twin = TwinMLP(config, params)
+    with torch.no_grad():
+        y_hat = twin(x)
+        per_row = {
+            "mse": lambda: ((y_hat - y) ** 2).reshape(-1),
+            "bce": lambda: F.binary_cross_entropy(y_hat, y, reduction="none").reshape(-1),
+            "ce": lambda: F.cross_entropy(y_hat, y, reduction="none"),
+        }[loss]()
+        total = torch.zeros((), dtype=torch.float32)
+        for value in per_row:  # one row at a time, in float32
+            total = total + value
+        looped = total / per_row.numel()
+        reference = twin.loss(x, y)
+    assert not torch.equal(looped, reference)  # not bitwise: the point of the test
+    assert float((looped - reference).abs()) <= float(mlp_grad_bounds(config, params, x, y)["loss"])
