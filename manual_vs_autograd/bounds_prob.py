@@ -144,6 +144,8 @@ SAMPLE_CHOICES = (64, 32, 16)
 """``K`` is the largest of these whose passes fit :data:`SAMPLE_WORK` (:func:`samples_for`)."""
 SAMPLE_WORK = 2**31
 """Multiply-adds (and draws) the ``K`` passes may take: about a second of float64 work on two CPU cores."""
+SAMPLE_BYTES = 64 * 2**20
+"""The most one error-sample tensor (``K`` × batch × the widest layer, float64) may take; a few are alive at once."""
 FAILURE_PROBABILITY = 1e-12
 """``p``: the probability, per element, that a correct implementation's error exceeds its bound."""
 C_SECOND_ORDER = 1.5
@@ -161,13 +163,19 @@ def sample_factor(samples: int, failure: float) -> float:
 
 
 def samples_for(config: MLPConfig, batch: int) -> int:
-    """``K`` for a network and batch: 64 samples where their passes are cheap, down to :data:`SAMPLES` (16).
+    """``K`` for a network and batch: 64 samples where their passes are cheap, down to :data:`SAMPLES` (16);
+    0 (no probabilistic bound: the worst case alone) where even 16 samples of the widest layer's errors
+    would not fit :data:`SAMPLE_BYTES` (a batch of 100 000 rows at width 16 would need 205 MB per tensor).
 
     ``c_K`` falls from 23.1 (16 samples) to 12.5 (32) and 9.5 (64), towards Hoeffding's 7.5: more samples
     buy a tighter bound for time that a small network can spare and a large one cannot.
     """
     per_sample = batch * sum(math.prod(shape) + shape[0] for shape in config.param_shapes().values() if len(shape) == 2)
-    return next((K for K in SAMPLE_CHOICES if K * per_sample <= SAMPLE_WORK), SAMPLES)
+    per_sample_bytes = batch * max(config.sizes) * 8
+    fits = [K for K in (*SAMPLE_CHOICES, SAMPLES) if K * per_sample_bytes <= SAMPLE_BYTES]
+    if not fits:
+        return 0
+    return next((K for K in fits if K * per_sample <= SAMPLE_WORK), fits[-1])
 
 
 def prob_constant(samples: int = SAMPLES, failure: float = FAILURE_PROBABILITY) -> float:
@@ -319,6 +327,8 @@ def mlp_prob_bounds(
         return None
     if samples is None:
         samples = samples_for(config, x.shape[0])
+    if samples == 0:  # the samples would not fit in memory: the worst case alone
+        return None
     if second_order is None:
         from .bounds import _magnitudes, second_order_terms
 

@@ -241,7 +241,8 @@ def train_side_by_side(
                 auto_grads[f"d{n}"] = p.grad
             due = schedule.check_due(step, total)
             refresh = due and step - last_refresh >= TRAJECTORY_BOUND_EVERY
-            sharp = due and schedule.sharp_due(samples_for(config, xb.shape[0]))
+            samples = samples_for(config, xb.shape[0])  # 0: the samples would not fit: worst case alone
+            sharp = due and samples > 0 and schedule.sharp_due(samples)
             bounded_before = result.step_parity.bounded
             schedule.start("checks")
             step_bounds = _check_step(result, step, due, refresh, sharp, config, manual, live, xb, yb, L_manual, grads,

@@ -112,6 +112,11 @@ def test_samples_follow_the_network_size():
     # small networks get 64 samples (c_64 = 9.5), the 784-1024-1024-10 benchmark network at batch 512 gets 16
     assert samples_for(MLPConfig((2, 3, 4, 1), "sigmoid", "mse"), 200) == 64
     assert samples_for(MLPConfig((784, 1024, 1024, 10), "relu", "ce"), 512) == 16
+    # a batch whose 16 error samples of the widest layer would not fit SAMPLE_BYTES: no probabilistic bound
+    huge = MLPConfig((2, 16, 1), "tanh", "mse")
+    assert samples_for(huge, 100_000) == 0
+    x, y = torch.zeros(100_000, 2), torch.zeros(100_000, 1)
+    assert mlp_prob_bounds(huge, init_params(huge, 0, scheme="scaled"), x, y, unit_roundoff(torch.float32)) is None
     assert sample_factor(64, FAILURE_PROBABILITY) < 0.45 * sample_factor(16, FAILURE_PROBABILITY)
 
 
