@@ -241,7 +241,7 @@ def train_side_by_side(
                 auto_grads[f"d{n}"] = p.grad
             due = schedule.check_due(step, total)
             refresh = due and step - last_refresh >= TRAJECTORY_BOUND_EVERY
-            samples = samples_for(config, xb.shape[0])  # 0: the samples would not fit: worst case alone
+            samples = samples_for(config, xb.shape[0]) if due else 0  # 0 also: they would not fit, worst case alone
             sharp = due and samples > 0 and schedule.sharp_due(samples)
             bounded_before = result.step_parity.bounded
             schedule.start("checks")
