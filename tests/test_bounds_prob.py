@@ -19,6 +19,7 @@ from manual_vs_autograd.bounds import (
 )
 from manual_vs_autograd.bounds_prob import (
     FAILURE_PROBABILITY,
+    _batch_sum_own,
     _Noise,
     _ramp,
     mlp_prob_bounds,
@@ -101,11 +102,47 @@ def test_ramp_bounds_the_partial_sums_of_every_summation_order():
             bound = float(ramp.pow(power).sum())
             worst = max(sum(abs(s) ** power for s in partial) for partial in sums)
             assert worst <= bound * (1 + 1e-12) + 1e-300, (trial, power, terms)
+        # the k-th largest |s_v| is at most B_{n-k+1}: any d additions sum to at most the d largest B_m
+        largest_b = sorted(ramp.tolist(), reverse=True)
+        for partial in sums:
+            largest_s = sorted((abs(s) for s in partial), reverse=True)
+            for d in range(1, len(largest_s) + 1):
+                assert sum(largest_s[:d]) <= sum(largest_b[:d]) * (1 + 1e-12) + 1e-300, (trial, d, terms)
     cancelling = torch.tensor([1.0] * 50 + [-0.99] * 50, dtype=torch.float64).unsqueeze(1)
     P = float(cancelling.clamp_min(0).sum())
     assert float(_ramp(cancelling).sum()) < 0.8 * 99 * P
     with_zeros = torch.cat([cancelling, torch.zeros(100, 1, dtype=torch.float64)])
     assert float(_ramp(with_zeros).sum()) == float(_ramp(cancelling).sum())  # adding an exact zero rounds nothing
+
+
+def test_a_known_and_a_sampled_error_part_keep_the_tail_probability_together():
+    # bias sums: E = E_up + E_own, σ_up known only from K samples (c_K), σ_own known (λ). Their threshold
+    # √(c_K²σ̂_up² + λ²σ_own²) fails with probability 2·exp(-λ²(1-α)/2)·(1 + αc_K²/K)^(-K/2), α the
+    # sampled part's share of the variance: p at α = 0 and α = 1, log-convex in α, so at most p between
+    p = FAILURE_PROBABILITY
+    lam = sample_factor(0, p)
+    for K in (16, 32, 64):
+        c = sample_factor(K, p)
+        for i in range(101):
+            alpha = i / 100
+            tail = 2 * math.exp(-(lam**2) * (1 - alpha) / 2) * (1 + alpha * c * c / K) ** (-K / 2)
+            assert tail <= p * (1 + 1e-9), (K, alpha)
+
+
+def test_a_bias_sum_is_worst_case_over_alike_terms_and_independent_over_the_rest():
+    u = unit_roundoff(torch.float32)
+    g = torch.Generator().manual_seed(0)
+    spread = torch.randn(200, 1, generator=g, dtype=torch.float64)  # distinct terms, far apart at this u
+    equal = torch.full((200, 1), 0.37, dtype=torch.float64)  # repeated rows: every addition may round alike
+    near = equal * (1 + 1e-9 * torch.randn(200, 1, generator=g, dtype=torch.float64))  # closer than a float's spacing
+    A = torch.cat([spread, equal, near, torch.cat([spread[:100], torch.zeros(100, 1, dtype=torch.float64)])], dim=1)
+    coherent, std = _batch_sum_own(u, A)
+    worst = u * _ramp(A).sum(0)
+    assert coherent[0] == 0  # no two of these 200 draws lie within 2u·max(P, N): all independent
+    assert torch.allclose(coherent[1:3], worst[1:3], rtol=1e-12)  # alike: the worst case, as for a plain loop
+    assert torch.allclose(std, u * _ramp(A).square().sum(0).sqrt(), rtol=1e-12)
+    only_nonzero, _ = _batch_sum_own(u, spread[:100])
+    assert torch.equal(coherent[3], only_nonzero[0])  # exact zeros round nothing and are alike to nothing
 
 
 def test_samples_follow_the_network_size():
