@@ -9,7 +9,8 @@ two steps alternate (so both see the same machine state) and the median is repor
 * the peak memory a step allocates above the state it starts from (parameters, data; no gradients
   held), measured the same way on the CPU and CUDA (:mod:`manual_vs_autograd.bench_memory`);
 * ``checked_overhead``: a checked side-by-side step (the trainer, default recording, at its steady
-  pace after the first step) over a plain manual step plus a plain autograd step, the run's start-up
+  pace after the first step) over a plain manual step plus a plain autograd step, both timed on the
+  same steps of the same run (``checked_overhead_apart``: over the plain steps above, timed apart), the run's start-up
   (set-up and the always-checked first step) in seconds, and the peak memory of a long checked run
   over a short one (:mod:`manual_vs_autograd.bench_checked`);
 * optionally autograd under ``torch.compile`` (marked "compiled"), where it compiles;
@@ -33,6 +34,7 @@ from .data import load_blobs, targets_for
 from .devices import dtype_name, resolve_device
 from .lecture.scalar_net import epoch_update, lecture_init
 from .manual import loss_and_grads, sgd_step
+from .streaming import finite_or_none
 from .twin import TwinMLP
 
 __all__ = ["CONFIGS", "BenchConfig", "BenchResult", "run_bench", "scalar_summary", "summarise"]
@@ -82,7 +84,8 @@ class BenchResult:
     compiled_s: float | None  # autograd under torch.compile; None where not run or not compiled
     compiled_note: str  # "" or why there is no compiled number
     checked_s: float | None  # one checked side-by-side step; None where not run
-    checked_overhead: float | None  # checked_s / (manual_s + autograd_s)
+    checked_overhead: float | None  # checked_s / the run's own manual and autograd steps, timed on the same steps
+    checked_overhead_apart: float | None  # checked_s / (manual_s + autograd_s), timed apart
     checked_steps: int | None  # steps per timed checked run
     checked_startup_s: float | None  # set-up and the first (always bound-checked) step of a checked run
     checked_short_steps: int | None
@@ -122,7 +125,8 @@ def summarise(
         compiled_s=seconds.get("compiled"),
         compiled_note="" if "compiled" in seconds else compiled_note,
         checked_s=checked.seconds if checked else None,
-        checked_overhead=checked.seconds / (manual_s + autograd_s) if checked else None,
+        checked_overhead=finite_or_none(checked.in_run_ratio) if checked else None,
+        checked_overhead_apart=checked.seconds / (manual_s + autograd_s) if checked else None,
         checked_steps=checked.steps if checked else None,
         checked_startup_s=checked.startup_seconds if checked else None,
         checked_short_steps=checked.short_steps if checked else None,

@@ -6,12 +6,14 @@ float64: about three times a plain step), the manual gradient recomputed at auto
 once the runs have parted (teacher forcing: one more manual step), and the perturbed third run of
 :mod:`.sensitivity` (one more autograd step per step it follows). Two ways to spend it:
 
-* **a share of the run's time** (the default, :data:`CHECK_SHARE`): the bounded checks run at step 1
-  and then whenever the time spent on them is at most ``share`` of the time the two sides' own steps
-  have taken so far, so they are spread evenly over the run; the perturbed run follows the first steps
-  for at most ``share`` of the time the whole run's own steps are expected to take (it cannot pause
-  and resume: a trajectory is followed from the start or not at all). Each takes at most ``share``,
-  so a checked run costs about ``1 + 2·share`` plain runs, whatever its size. A check compares with
+* **a share of the run's time** (the default): the bounded checks run at step 1 and then whenever the
+  time spent on them is at most ``share`` (:data:`CHECK_SHARE`, 5%) of the time the two sides' own
+  steps have taken so far, so they are spread evenly over the run; the perturbed run follows the
+  first steps for at most ``sensitivity_share`` (:data:`SENSITIVITY_SHARE`, 10%) of the time the whole
+  run's own steps are expected to take (it cannot pause and resume: a trajectory is followed from the
+  start or not at all, and the lecture's default run needs its first 158 steps of 2000 followed to see
+  where it parts). A checked run costs about ``1 + share + sensitivity_share`` plain runs, whatever its
+  size, plus the per-step summaries (a few percent on the benchmark's networks, ``mva bench``). A check compares with
   the worst-case bound of :mod:`.bounds` (about three plain steps) and, where its cost fits in half
   the share, with the sharp one (the smaller of that and the probabilistic bound, about as many times
   dearer as it draws samples: 16 to 64, :func:`.bounds_prob.samples_for`): a long run gets sharp checks spread over it, a short one the
@@ -32,10 +34,12 @@ from dataclasses import dataclass, field
 
 from .errors import InputError
 
-__all__ = ["CHECK_SHARE", "CheckSchedule"]
+__all__ = ["CHECK_SHARE", "SENSITIVITY_SHARE", "CheckSchedule"]
 
-CHECK_SHARE = 0.1
-"""Default share of the run's own time for the bounded checks, and again for the perturbed run."""
+CHECK_SHARE = 0.05
+"""Default share of the run's own time for the bounded checks (the free bitwise comparisons included)."""
+SENSITIVITY_SHARE = 0.1
+"""Default share of the run's expected own time for the perturbed run."""
 SHARP_COST = 16
 """A sharp check's cost in worst-case checks when not told (the trainer tells: K, 16 to 64 samples)."""
 
@@ -46,6 +50,7 @@ class CheckSchedule:
 
     every: int | None = None  # None: a share of the time; K: every K-th step
     share: float = CHECK_SHARE
+    sensitivity_share: float = SENSITIVITY_SHARE
     clock: Callable[[], float] = time.perf_counter
     sync: Callable[[], None] | None = None  # CUDA: wait for the queued kernels, so the clock sees their time
     plain_s: float = 0.0  # the two sides' own steps so far
@@ -63,8 +68,9 @@ class CheckSchedule:
             isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1
         ):
             raise InputError(f"check every must be a positive integer number of steps, got {self.every!r}")
-        if not 0 < self.share <= 1:
-            raise InputError(f"check share must be in (0, 1], got {self.share!r}")
+        for what, value in (("check share", self.share), ("sensitivity share", self.sensitivity_share)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+                raise InputError(f"{what} must be in (0, 1], got {value!r}")
 
     def describe(self) -> str:
         if self.every == 1:
@@ -135,8 +141,13 @@ class CheckSchedule:
         """Whether the perturbed run may take one more step (its time within its share of the expected run)."""
         if self.every is not None or self.plain_steps == 0:
             return True
-        if self.plain_steps == 1:
-            expected = self.plain_s * total
-        else:  # the typical step, step 1's warm-up left out
-            expected = (self.plain_s - self._first_step_s) / (self.plain_steps - 1) * total
-        return self.sensitivity_s <= self.share * expected
+        typical = self.typical_plain_s
+        expected = (self.plain_s if typical is None else typical) * total
+        return self.sensitivity_s <= self.sensitivity_share * expected
+
+    @property
+    def typical_plain_s(self) -> float | None:
+        """The two sides' own time per step after step 1 (whose warm-up is not typical); None before step 2."""
+        if self.plain_steps < 2:
+            return None
+        return (self.plain_s - self._first_step_s) / (self.plain_steps - 1)

@@ -138,7 +138,7 @@ class Recorder:
         if not self._shapes:
             self._shapes = {name: manual[name].shape for name in self.param_names}
         for side, values in (("manual", manual), ("autograd", autograd)):
-            self._rows[side].append(torch.cat([values[name].detach().reshape(-1) for name in self.param_names]))
+            self._rows[side].append(torch.cat([values[name].reshape(-1) for name in self.param_names]))
 
     def add_loss(self, step: int, manual: float, autograd: float) -> None:
         if self.keep_loss and not (self.loss_steps and self.loss_steps[-1] == step):

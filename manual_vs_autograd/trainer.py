@@ -281,7 +281,7 @@ def train_side_by_side(
                     sens.step(step, xb, yb, live, result.trajectory.allowed)
                     schedule.stop("sensitivity")
                 else:
-                    sens.out_of_time(step - 1, schedule.share)
+                    sens.out_of_time(step - 1, schedule.sensitivity_share)
             if progress is not None:
                 progress(step, total)
     except KeyboardInterrupt:

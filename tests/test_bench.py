@@ -116,6 +116,7 @@ def test_summarise_from_controlled_medians():
     assert _matmul_flops(config, 750) == 21_000
     checked = CheckedCost(
         seconds=0.009,
+        in_run_ratio=1.2,
         steps=100,
         startup_seconds=0.05,
         short_steps=5,
@@ -129,7 +130,8 @@ def test_summarise_from_controlled_medians():
     )  # fmt: skip
     assert (r.ratio, r.matmul_fraction, r.dtype) == (0.5, 0.25, "float64")
     assert r.manual_gflops == pytest.approx(0.0105)  # 21000 FLOPs / 0.002 s = 1.05e7 FLOP/s
-    assert r.checked_overhead == pytest.approx(1.5)  # 0.009 / (0.002 + 0.004)
+    assert r.checked_overhead_apart == pytest.approx(1.5)  # 0.009 / (0.002 + 0.004)
+    assert r.checked_overhead == 1.2  # timed on the same steps: the trainer's own figure
     assert r.checked_memory_ratio == 2.5
     assert r.compiled_s is None and "not run" in r.compiled_note
     with_compiled = summarise(
@@ -156,6 +158,7 @@ def test_checked_cost_times_the_steady_pace_after_step_one_and_measures_each_run
     clock = FakeClock()
     startups = iter([0.5, 0.7, 0.6])  # set-up and step 1 of each timed run: median 0.6 s
     paces = iter([3.0, 1.0, 2.0])  # the other 39 steps of each: median 2.0 s
+    own = iter([1.5, 0.9, 1.0])  # of which the two sides' own steps took these: ratios 2, 1.11, 2 -> median 2
 
     def fake_run(config, params, x, y, lr, steps, record="all", progress=None):
         if steps == 40:  # a timed run: start-up, then steps 2..40 at a steady pace
@@ -165,13 +168,16 @@ def test_checked_cost_times_the_steady_pace_after_step_one_and_measures_each_run
             for step in range(2, steps + 1):
                 clock.now += pace / (steps - 1)
                 progress(step, steps)
-        elif steps != 2:  # not the warm-up: a run that keeps 1 MiB per step until it returns
+            return next(own) / (steps - 1)
+        if steps != 2:  # not the warm-up: a run that keeps 1 MiB per step until it returns
             held = [_mib(1) for _ in range(steps)]
             del held
+        return None
 
     monkeypatch.setattr(bench_checked, "_run", fake_run)
     cost = checked_cost(None, {}, torch.zeros(1), None, lr=0.1, steps=40, memory_steps=(3, 12), clock=clock)
     assert cost.seconds == pytest.approx(2.0 / 39)
+    assert cost.in_run_ratio == pytest.approx(2.0)  # per run, then the median: not the ratio of two medians
     assert cost.startup_seconds == pytest.approx(0.6)
     assert (cost.short_peak_bytes, cost.long_peak_bytes) == (3 * MiB, 12 * MiB)
 
@@ -184,6 +190,8 @@ def test_checked_cost_runs_the_real_trainer():
     y = (x[:, :1] > 0).to(torch.float64)
     cost = checked_cost(config, params, x, y, lr=0.1, steps=10, memory_steps=(2, 6), repeats=1)
     assert cost.seconds > 0 and cost.steps == 10 and cost.startup_seconds > 0
+    # the run's pace includes its own manual and autograd steps, so it is slower than those alone
+    assert cost.in_run_ratio > 1
     # a step holds at least its activations: 64 samples × (3 + 1) float64 values per side
     assert cost.short_peak_bytes >= 64 * 4 * 8
 

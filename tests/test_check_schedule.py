@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from manual_vs_autograd.check_schedule import CHECK_SHARE, CheckSchedule
+from manual_vs_autograd.check_schedule import CHECK_SHARE, SENSITIVITY_SHARE, CheckSchedule
 from manual_vs_autograd.errors import InputError
 
 
@@ -81,7 +81,7 @@ def test_the_perturbed_run_follows_the_first_steps_within_its_share():
         schedule.start("sensitivity")
         clock.advance(0.5)  # an autograd step: half of the two sides' pair
         schedule.stop("sensitivity")
-    assert abs(followed - (CHECK_SHARE * 1000 / 0.5 + 1)) <= 1  # + 1: its first step (a warm-up) is not charged
+    assert abs(followed - (SENSITIVITY_SHARE * 1000 / 0.5 + 1)) <= 1  # + 1: its first step (a warm-up) is not charged
     assert CheckSchedule(every=3, clock=clock).sensitivity_allowed(10**9)  # a fixed stride follows the whole run
 
 
@@ -120,3 +120,21 @@ def test_sharp_checks_wait_until_their_cost_fits_half_the_share():
     schedule.stop("plain")
     assert schedule.sharp_due()
     assert CheckSchedule(every=5, clock=clock).sharp_due()  # a fixed stride: every check is sharp
+
+
+@pytest.mark.parametrize("field", ["share", "sensitivity_share"])
+@pytest.mark.parametrize("value", [0, -0.1, 1.5, float("nan"), True, "0.1"])
+def test_a_share_outside_0_1_is_refused_naming_it(field, value):
+    with pytest.raises(InputError, match=field.replace("_", " ").replace("share", "share must be in") + r".*got"):
+        CheckSchedule(**{field: value})
+
+
+def test_the_two_shares_are_spent_apart():
+    # the checks keep to their share while the perturbed run keeps to its own, larger one
+    clock = StepClock()
+    schedule = CheckSchedule(clock=clock, share=0.02, sensitivity_share=0.2)
+    checked = _simulate(schedule, clock, steps=1000, plain=1.0, check=1.0)
+    assert abs(len(checked) - 0.02 * 1000) <= 2
+    assert schedule.sensitivity_allowed(1000)  # nothing spent on it yet
+    schedule.sensitivity_s = 0.2 * 1000 * 1.0 + 1.0
+    assert not schedule.sensitivity_allowed(1000)
