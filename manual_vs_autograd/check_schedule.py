@@ -9,11 +9,13 @@ once the runs have parted (teacher forcing: one more manual step), and the pertu
 * **a share of the run's time** (the default): the bounded checks run at step 1 and then whenever the
   time spent on them is at most ``share`` (:data:`CHECK_SHARE`, 5%) of the time the two sides' own
   steps have taken so far, so they are spread evenly over the run; the perturbed run follows the
-  first steps for at most ``sensitivity_share`` (:data:`SENSITIVITY_SHARE`, 10%) of the time the whole
-  run's own steps are expected to take (it cannot pause and resume: a trajectory is followed from the
-  start or not at all, and the lecture's default run needs its first 158 steps of 2000 followed to see
-  where it parts). A checked run costs about ``1 + share + sensitivity_share`` plain runs, whatever its
-  size, plus the per-step summaries (a few percent on the benchmark's networks, ``mva bench``). A check compares with
+  first ``follow`` (:data:`SENSITIVITY_FOLLOW`, 10%) of the run's steps (it cannot pause and resume: a
+  trajectory is followed from the start or not at all, and the lecture's default run needs its first
+  158 steps of 2000 followed to see where it parts). A step of it is one autograd step, half to
+  nine tenths of the two sides' pair (the more, the smaller the network), so a checked run costs
+  about ``1 + share + follow·0.5..0.9`` plain runs, whatever its size, plus the per-step summaries
+  (``mva bench``). Counting the perturbed run in steps, not seconds, makes its horizon the same on
+  every machine. A check compares with
   the worst-case bound of :mod:`.bounds` (about three plain steps) and, where its cost fits in half
   the share, with the sharp one (the smaller of that and the probabilistic bound, about as many times
   dearer as it draws samples: 16 to 64, :func:`.bounds_prob.samples_for`): a long run gets sharp checks spread over it, a short one the
@@ -28,18 +30,19 @@ once the runs have parted (teacher forcing: one more manual step), and the pertu
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import InputError
 
-__all__ = ["CHECK_SHARE", "SENSITIVITY_SHARE", "CheckSchedule"]
+__all__ = ["CHECK_SHARE", "SENSITIVITY_FOLLOW", "CheckSchedule"]
 
 CHECK_SHARE = 0.05
 """Default share of the run's own time for the bounded checks (the free bitwise comparisons included)."""
-SENSITIVITY_SHARE = 0.1
-"""Default share of the run's expected own time for the perturbed run."""
+SENSITIVITY_FOLLOW = 0.1
+"""Default fraction of the run's steps that the perturbed run follows (from step 1)."""
 SHARP_COST = 16
 """A sharp check's cost in worst-case checks when not told (the trainer tells: K, 16 to 64 samples)."""
 
@@ -50,7 +53,7 @@ class CheckSchedule:
 
     every: int | None = None  # None: a share of the time; K: every K-th step
     share: float = CHECK_SHARE
-    sensitivity_share: float = SENSITIVITY_SHARE
+    follow: float = SENSITIVITY_FOLLOW  # the fraction of the steps the perturbed run follows
     clock: Callable[[], float] = time.perf_counter
     sync: Callable[[], None] | None = None  # CUDA: wait for the queued kernels, so the clock sees their time
     plain_s: float = 0.0  # the two sides' own steps so far
@@ -68,7 +71,7 @@ class CheckSchedule:
             isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1
         ):
             raise InputError(f"check every must be a positive integer number of steps, got {self.every!r}")
-        for what, value in (("check share", self.share), ("sensitivity share", self.sensitivity_share)):
+        for what, value in (("check share", self.share), ("followed fraction", self.follow)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
                 raise InputError(f"{what} must be in (0, 1], got {value!r}")
 
@@ -137,13 +140,11 @@ class CheckSchedule:
             return False
         return self.sharp_s + cost * self.last_check_s <= self.share / 2 * self.plain_s
 
-    def sensitivity_allowed(self, total: int) -> bool:
-        """Whether the perturbed run may take one more step (its time within its share of the expected run)."""
-        if self.every is not None or self.plain_steps == 0:
-            return True
-        typical = self.typical_plain_s
-        expected = (self.plain_s if typical is None else typical) * total
-        return self.sensitivity_s <= self.sensitivity_share * expected
+    def sensitivity_allowed(self, step: int, total: int) -> bool:
+        """Whether the perturbed run may take step ``step`` of ``total``: within the first :attr:`follow` of
+        them (at least step 1), or every step with a fixed stride."""
+        followed = math.ceil(round(self.follow * total, 9))  # rounded first: 0.1·30 is 3.0000000000000004
+        return self.every is not None or step <= max(1, followed)
 
     @property
     def typical_plain_s(self) -> float | None:

@@ -11,7 +11,7 @@ not bitwise equal are expected to part.
 ``G`` is the geometric mean growth per step over the ``window`` steps up to the horizon (or over
 the whole run when there is none). To bound the cost on long runs the perturbed run stops
 :data:`AFTER_HORIZON` steps after the horizon, or after :data:`MAX_STEPS` steps, or when it has used
-its share of the run's time (:mod:`.check_schedule`), whichever comes first; the report says how many
+the first 10% of the run's steps (by default, :mod:`.check_schedule`), whichever comes first; the report says how many
 steps it covered and why it stopped.
 """
 
@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import MLPConfig
-from .streaming import abs_maxima, finite_or_none
+from .streaming import finite_or_none, max_abs_diff_each
 from .twin import TwinMLP
 
 __all__ = ["AFTER_HORIZON", "MAX_STEPS", "Sensitivity"]
@@ -47,7 +47,6 @@ class Sensitivity:
     horizon: int | None = None
     stopped_at: int | None = None
     reason: str | None = None
-    _scratch: dict[str, Tensor] = field(default_factory=dict, repr=False)  # its parameters minus autograd's
 
     @classmethod
     def start(
@@ -82,7 +81,7 @@ class Sensitivity:
             return
         mine = self.twin.math_parameters()
         names = list(autograd)
-        _, dists = abs_maxima(names, [mine[n] for n in names], [autograd[n] for n in names], self._scratch)
+        dists = max_abs_diff_each([mine[n] for n in names], [autograd[n] for n in names])
         worst_ratio, d, D = -1.0, 0.0, 0.0
         for name, dist in zip(names, dists):
             if math.isnan(dist):
@@ -100,15 +99,14 @@ class Sensitivity:
         elif step >= MAX_STEPS:
             self._stop(step, f"stopped after {MAX_STEPS} steps (cap on long runs)")
 
-    def out_of_time(self, step: int, share: float) -> None:
-        """Stop after ``step``: the run's check schedule gave the perturbed run ``share`` of its time, now spent."""
+    def out_of_time(self, step: int, follow: float) -> None:
+        """Stop after ``step``: the run's check schedule lets the perturbed run follow its first ``follow`` of the steps."""
         steps = f"{step} step{'' if step == 1 else 's'}"
-        self._stop(step, f"stopped after {steps}: its share ({share:.0%}) of the run's time was spent")
+        self._stop(step, f"stopped after {steps}: it follows the first {follow:.0%} of the run's steps")
 
     def _stop(self, step: int, reason: str) -> None:
         self.stopped_at, self.reason = step, reason
         self.twin = None  # type: ignore[assignment]  # free the third network
-        self._scratch = {}
         self.optimizer = None  # type: ignore[assignment]
 
     def growth(self) -> tuple[float | None, int, int]:

@@ -8,6 +8,9 @@
 * :class:`TrajectoryParity` — *trajectory parity*: the free-running parameters agree within the
   rounding the steps may accumulate without amplification, ``D_t = Σ_{s≤t} (2u·max|p_s| + lr·max bound_s)``
   per tensor (each step adds each side's rounding of the update and the allowed gradient difference).
+  ``bound_s`` is the last bound computed, and ``max|p_s|`` the last taken with it (parameters move by
+  ``lr·g`` a step; the bounds are refreshed at the checked steps), so that a step's summaries cost one
+  fused difference of the two sides' parameters, or a comparison per tensor while they are bitwise equal.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from torch import Tensor
 
 from .parity import ParamParity, compare_tensors
 
-__all__ = ["StepParity", "TrajectoryParity", "finite_or_none"]
+__all__ = ["StepParity", "TrajectoryParity", "finite_or_none", "max_abs_diff_each", "max_abs_each"]
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -133,30 +136,30 @@ class StepParity:
         }
 
 
-def abs_maxima(
-    names: list[str], ps: list[Tensor], qs: list[Tensor], scratch: dict[str, Tensor]
-) -> tuple[list[float], list[float]]:
-    """``max|q|`` and ``max|p - q|`` of every pair, with one read-back.
+def max_abs_each(ts: list[Tensor]) -> list[float]:
+    """``max|t|`` of every tensor, with one read-back (0 for an empty tensor; NaN where any element is).
 
-    ``p - q`` goes into ``scratch`` tensors (kept by the caller and reused every step: no allocation
-    per step); a difference of 0 everywhere is the bitwise-equal case (``+0`` against ``-0`` aside,
-    which ``torch.equal`` also calls equal), NaN anywhere gives NaN. One read-back instead of one per
-    tensor matters on CUDA, where each is a synchronisation.
+    Each step of the list is one fused (``_foreach``) operation rather than one per tensor: on a deep
+    network's small tensors the per-operation cost, not the arithmetic, is what a step's summaries
+    cost. One read-back instead of one per tensor matters on CUDA, where each is a synchronisation.
     """
-    if any(q.numel() == 0 for q in qs):  # the fused max has no identity for an empty tensor
-        return [_max_abs(q) for q in qs], [_max_abs(p - q) for p, q in zip(ps, qs)]
-    kept = [scratch.get(n) for n in names]
-    diffs = [t for t in kept if t is not None]
-    if len(diffs) != len(qs) or any(t.shape != q.shape or t.dtype != q.dtype for t, q in zip(diffs, qs)):
-        diffs = [torch.empty_like(q) for q in qs]
-        scratch.clear()
-        scratch.update(zip(names, diffs))
-    torch._foreach_copy_(diffs, ps)
-    torch._foreach_sub_(diffs, qs)
-    extremes = [torch.aminmax(t) for t in (*qs, *diffs)]  # one pass each, no temporary (``abs`` would make one)
-    low, high = torch.stack([e.min for e in extremes]), torch.stack([e.max for e in extremes])
-    maxima = torch.maximum(-low, high).tolist()  # NaN propagates
-    return maxima[: len(qs)], maxima[len(qs) :]
+    if not ts:
+        return []
+    if any(t.numel() == 0 for t in ts):  # the fused max has no identity for an empty tensor
+        return [_max_abs(t) for t in ts]
+    return torch.stack(torch._foreach_max(torch._foreach_abs(ts))).tolist()  # NaN propagates
+
+
+def max_abs_diff_each(ps: list[Tensor], qs: list[Tensor]) -> list[float]:
+    """``max|p - q|`` of every pair, as :func:`max_abs_each`: 0 everywhere is the bitwise-equal case (``+0``
+    against ``-0`` aside, which ``torch.equal`` also calls equal), NaN anywhere gives NaN."""
+    if not ps:
+        return []
+    diffs = torch._foreach_sub(ps, qs)
+    if any(d.numel() == 0 for d in diffs):
+        return [_max_abs(d) for d in diffs]
+    torch._foreach_abs_(diffs)
+    return torch.stack(torch._foreach_max(diffs)).tolist()
 
 
 @dataclass
@@ -172,7 +175,7 @@ class TrajectoryParity:
     first_outside_step: int | None = None
     first_outside: str | None = None
     max_loss_diff: float = 0.0
-    _scratch: dict[str, Tensor] = field(default_factory=dict, repr=False)  # p - q, reused every step
+    scale: dict[str, float] = field(default_factory=dict)  # max|p| per tensor, as D_t last took it
 
     @property
     def holds(self) -> bool:
@@ -190,7 +193,13 @@ class TrajectoryParity:
             self.last_bound.update(bounds)
         self.max_loss_diff = max(self.max_loss_diff, loss_diff) if not math.isnan(loss_diff) else math.nan
         names = list(manual)
-        scales, diffs = abs_maxima(names, [manual[n] for n in names], [autograd[n] for n in names], self._scratch)
+        if bounds or not self.scale:  # D_t's scales: refreshed with its bounds
+            self.scale = dict(zip(names, max_abs_each([autograd[n] for n in names])))
+        scales = [self.scale[n] for n in names]
+        if self.exact and all(torch.equal(manual[n], autograd[n]) for n in names):
+            diffs = [0.0] * len(names)  # bitwise equal still: nothing to measure
+        else:
+            diffs = max_abs_diff_each([manual[n] for n in names], [autograd[n] for n in names])
         for name, scale, diff in zip(names, scales, diffs):
             allowed = self.allowed.get(name, 0.0) + 2 * self.u * scale + self.lr * self.last_bound.get(f"d{name}", 0.0)
             self.allowed[name] = allowed

@@ -214,84 +214,85 @@ def train_side_by_side(
     step = 0
     last_refresh = -TRAJECTORY_BOUND_EVERY
     before = result.step_parity
-    try:
-        for step, index in enumerate(batches(x.shape[0], train.batch_size, train.epochs, train.seed, x.device), 1):
-            before = replace(result.step_parity, worst=dict(result.step_parity.worst))  # restored if interrupted
-            before.worst_step = dict(result.step_parity.worst_step)
-            xb, yb = x[index], y[index]
-            side = "manual"
-            schedule.start("plain")
-            try:
-                L_manual, grads = loss_and_grads(manual, xb, yb, config)
-                side = "autograd"
-                optimizer.zero_grad(set_to_none=True)
-                L_auto = twin.loss(xb, yb)
-                L_auto.backward()
-            except KeyboardInterrupt:
-                raise
-            except Exception as err:  # noqa: BLE001  any torch error (e.g. BCE refusing NaN inputs) is divergence
-                result.stopped = (
-                    f"the {side} side raised {type(err).__name__} at step {step}: {str(err).splitlines()[0]}"
-                )
-                break
-            schedule.stop("plain", count=False)
-            auto_grads: dict[str, Tensor] = {}
-            for n, p in twin.named_math_parameters().items():
-                assert p.grad is not None, f"{n} feeds the loss, so backward() gave it a gradient"
-                auto_grads[f"d{n}"] = p.grad
-            due = schedule.check_due(step, total)
-            refresh = due and step - last_refresh >= TRAJECTORY_BOUND_EVERY
-            samples = samples_for(config, xb.shape[0]) if due else 0  # 0 also: they would not fit, worst case alone
-            sharp = due and samples > 0 and schedule.sharp_due(samples)
-            bounded_before = result.step_parity.bounded
-            schedule.start("checks")
-            step_bounds = _check_step(result, step, due, refresh, sharp, config, manual, live, xb, yb, L_manual, grads,
-                                      L_auto.detach(), auto_grads)  # fmt: skip
-            schedule.stop("checks", bounded=result.step_parity.bounded > bounded_before, sharp=sharp)
-            last_refresh = step if step_bounds is not None else last_refresh
-
-            losses = (L_manual.item(), L_auto.item())
-            bad = [s for s, value in zip(("manual", "autograd"), losses) if not math.isfinite(value)]
-            with HeldSignals():  # both sides' updates and this step's summaries, or none of them
+    with HeldSignals() as held:  # Ctrl-C and SIGTERM: at once, but never inside held.hold()
+        try:
+            for step, index in enumerate(batches(x.shape[0], train.batch_size, train.epochs, train.seed, x.device), 1):
+                before = replace(result.step_parity, worst=dict(result.step_parity.worst))  # restored if interrupted
+                before.worst_step = dict(result.step_parity.worst_step)
+                xb, yb = x[index], y[index]
+                side = "manual"
                 schedule.start("plain")
-                manual_optimizer.step(grads)
-                if not (check_update and due):
-                    optimizer.step()
-                schedule.stop("plain")
-                if check_update and due:
-                    schedule.start("checks")
-                    _check_update(result.step_parity, step, manual_optimizer, optimizer, named, auto_grads)
-                    schedule.stop("checks")
-                loss_diff = abs(losses[0] - losses[1]) if not bad else math.nan
-                result.trajectory.step(step, manual, live, loss_diff, step_bounds)
-                result.steps, result.final_loss = step, losses
-                if recorder.wants(step, last=step == total or bool(bad)):
-                    recorder.add_loss(step, *losses)
-                    recorder.add_params(step, manual, live)
-            if bad:
-                result.stopped = (
-                    f"the loss became {losses[0] if bad[0] == 'manual' else losses[1]} at step {step} "
-                    f"on the {' and '.join(bad)} side{'s' if len(bad) == 2 else ''}"
-                )
-                break
-            sens = result.sensitivity
-            if sens is not None and sens.active:
-                if schedule.sensitivity_allowed(total):
-                    schedule.start("sensitivity")
-                    sens.step(step, xb, yb, live, result.trajectory.allowed)
-                    schedule.stop("sensitivity")
-                else:
-                    sens.out_of_time(step - 1, schedule.sensitivity_share)
-            if progress is not None:
-                progress(step, total)
-    except KeyboardInterrupt:
-        # Keep what both sides completed: a step in flight is dropped, with what its checks counted.
-        if result.steps < step:
-            result.step_parity = before
-        when = f"during step {step}" if result.steps < step else f"after step {step}"
-        result.stopped = f"interrupted {when}; kept the {result.steps} steps both sides completed"
-        if result.steps:
-            recorder.add_params(result.steps, manual, live)
+                try:
+                    L_manual, grads = loss_and_grads(manual, xb, yb, config)
+                    side = "autograd"
+                    optimizer.zero_grad(set_to_none=True)
+                    L_auto = twin.loss(xb, yb)
+                    L_auto.backward()
+                except KeyboardInterrupt:
+                    raise
+                except Exception as err:  # noqa: BLE001  any torch error (e.g. BCE refusing NaN inputs) is divergence
+                    result.stopped = (
+                        f"the {side} side raised {type(err).__name__} at step {step}: {str(err).splitlines()[0]}"
+                    )
+                    break
+                schedule.stop("plain", count=False)
+                auto_grads: dict[str, Tensor] = {}
+                for n, p in twin.named_math_parameters().items():
+                    assert p.grad is not None, f"{n} feeds the loss, so backward() gave it a gradient"
+                    auto_grads[f"d{n}"] = p.grad
+                due = schedule.check_due(step, total)
+                refresh = due and step - last_refresh >= TRAJECTORY_BOUND_EVERY
+                samples = samples_for(config, xb.shape[0]) if due else 0  # 0 also: they would not fit, worst case alone
+                sharp = due and samples > 0 and schedule.sharp_due(samples)
+                bounded_before = result.step_parity.bounded
+                schedule.start("checks")
+                step_bounds = _check_step(result, step, due, refresh, sharp, config, manual, live, xb, yb, L_manual, grads,
+                                          L_auto.detach(), auto_grads)  # fmt: skip
+                schedule.stop("checks", bounded=result.step_parity.bounded > bounded_before, sharp=sharp)
+                last_refresh = step if step_bounds is not None else last_refresh
+
+                losses = (L_manual.item(), L_auto.item())
+                bad = [s for s, value in zip(("manual", "autograd"), losses) if not math.isfinite(value)]
+                with held.hold():  # both sides' updates and this step's summaries, or none of them
+                    schedule.start("plain")
+                    manual_optimizer.step(grads)
+                    if not (check_update and due):
+                        optimizer.step()
+                    schedule.stop("plain")
+                    if check_update and due:
+                        schedule.start("checks")
+                        _check_update(result.step_parity, step, manual_optimizer, optimizer, named, auto_grads)
+                        schedule.stop("checks")
+                    loss_diff = abs(losses[0] - losses[1]) if not bad else math.nan
+                    result.trajectory.step(step, manual, live, loss_diff, step_bounds)
+                    result.steps, result.final_loss = step, losses
+                    if recorder.wants(step, last=step == total or bool(bad)):
+                        recorder.add_loss(step, *losses)
+                        recorder.add_params(step, manual, live)
+                if bad:
+                    result.stopped = (
+                        f"the loss became {losses[0] if bad[0] == 'manual' else losses[1]} at step {step} "
+                        f"on the {' and '.join(bad)} side{'s' if len(bad) == 2 else ''}"
+                    )
+                    break
+                sens = result.sensitivity
+                if sens is not None and sens.active:
+                    if schedule.sensitivity_allowed(step, total):
+                        schedule.start("sensitivity")
+                        sens.step(step, xb, yb, live, result.trajectory.allowed)
+                        schedule.stop("sensitivity")
+                    else:
+                        sens.out_of_time(step - 1, schedule.follow)
+                if progress is not None:
+                    progress(step, total)
+        except KeyboardInterrupt:
+            # Keep what both sides completed: a step in flight is dropped, with what its checks counted.
+            if result.steps < step:
+                result.step_parity = before
+            when = f"during step {step}" if result.steps < step else f"after step {step}"
+            result.stopped = f"interrupted {when}; kept the {result.steps} steps both sides completed"
+            if result.steps:
+                recorder.add_params(result.steps, manual, live)
     return manual, twin, result
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from manual_vs_autograd.check_schedule import CHECK_SHARE, SENSITIVITY_SHARE, CheckSchedule
+from manual_vs_autograd.check_schedule import CHECK_SHARE, SENSITIVITY_FOLLOW, CheckSchedule
 from manual_vs_autograd.errors import InputError
 
 
@@ -67,22 +67,24 @@ def test_every_k_checks_steps_1_k_plus_1_and_the_last(every):
     assert checked == expected
 
 
-def test_the_perturbed_run_follows_the_first_steps_within_its_share():
+@pytest.mark.parametrize(("total", "expected"), [(1, 1), (9, 1), (30, 3), (1000, 100), (2001, 201)])
+def test_the_perturbed_run_follows_the_first_tenth_of_the_steps_whatever_they_cost(total, expected):
     clock = StepClock()
     schedule = CheckSchedule(clock=clock)
     followed = 0
-    for step in range(1, 1001):
+    for step in range(1, total + 1):
         schedule.start("plain")
-        clock.advance(1.0)
+        clock.advance(1.0 if step % 2 else 50.0)  # the machine's speed does not enter
         schedule.stop("plain")
-        if not schedule.sensitivity_allowed(1000):
+        if not schedule.sensitivity_allowed(step, total):
             break
         followed = step
         schedule.start("sensitivity")
-        clock.advance(0.5)  # an autograd step: half of the two sides' pair
+        clock.advance(5.0)
         schedule.stop("sensitivity")
-    assert abs(followed - (SENSITIVITY_SHARE * 1000 / 0.5 + 1)) <= 1  # + 1: its first step (a warm-up) is not charged
-    assert CheckSchedule(every=3, clock=clock).sensitivity_allowed(10**9)  # a fixed stride follows the whole run
+    assert SENSITIVITY_FOLLOW == 0.1
+    assert followed == expected  # the first 10%, rounded up; step 1 at least
+    assert CheckSchedule(every=3, clock=clock).sensitivity_allowed(10**9, 10**9)  # a fixed stride follows it all
 
 
 @pytest.mark.parametrize("every", [0, -1, True, 2.5])
@@ -122,19 +124,16 @@ def test_sharp_checks_wait_until_their_cost_fits_half_the_share():
     assert CheckSchedule(every=5, clock=clock).sharp_due()  # a fixed stride: every check is sharp
 
 
-@pytest.mark.parametrize("field", ["share", "sensitivity_share"])
+@pytest.mark.parametrize(("field", "what"), [("share", "check share"), ("follow", "followed fraction")])
 @pytest.mark.parametrize("value", [0, -0.1, 1.5, float("nan"), True, "0.1"])
-def test_a_share_outside_0_1_is_refused_naming_it(field, value):
-    with pytest.raises(InputError, match=field.replace("_", " ").replace("share", "share must be in") + r".*got"):
+def test_a_share_outside_0_1_is_refused_naming_it(field, what, value):
+    with pytest.raises(InputError, match=f"{what} must be in \\(0, 1\\], got"):
         CheckSchedule(**{field: value})
 
 
-def test_the_two_shares_are_spent_apart():
-    # the checks keep to their share while the perturbed run keeps to its own, larger one
+def test_the_checks_share_and_the_followed_steps_are_set_apart():
     clock = StepClock()
-    schedule = CheckSchedule(clock=clock, share=0.02, sensitivity_share=0.2)
+    schedule = CheckSchedule(clock=clock, share=0.02, follow=0.25)
     checked = _simulate(schedule, clock, steps=1000, plain=1.0, check=1.0)
     assert abs(len(checked) - 0.02 * 1000) <= 2
-    assert schedule.sensitivity_allowed(1000)  # nothing spent on it yet
-    schedule.sensitivity_s = 0.2 * 1000 * 1.0 + 1.0
-    assert not schedule.sensitivity_allowed(1000)
+    assert schedule.sensitivity_allowed(250, 1000) and not schedule.sensitivity_allowed(251, 1000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..check_schedule import CHECK_SHARE, SENSITIVITY_SHARE, CheckSchedule
+from ..check_schedule import CHECK_SHARE, SENSITIVITY_FOLLOW, CheckSchedule
 from ..compare import CompareSpec, default_lr, run_compare
 from ..config import INIT_SCHEMES
 from ..devices import DTYPES
@@ -100,7 +100,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help=(
             "bound-check every K-th step (and the last) and follow the 1-ULP-perturbed run to its end; 1: every "
             f"step (default: step 1, then as many steps as {CHECK_SHARE:.0%}% of the run's time allows, and the "
-            f"perturbed run for {SENSITIVITY_SHARE:.0%}%)"  # %% is argparse's '%'
+            f"perturbed run for the first {SENSITIVITY_FOLLOW:.0%}% of the steps)"  # %% is argparse's '%'
         ),
     )
     add_optimizer_arguments(p)
