@@ -96,7 +96,15 @@ def plot_bench(result: dict) -> Figure:
         overhead = [c["checked_overhead"] if c.get("checked_overhead") is not None else np.nan for c in configs]
         growth = [c["checked_memory_ratio"] if c.get("checked_memory_ratio") is not None else np.nan for c in configs]
         right = _right(overhead, growth)
-        _bars(cost, y - BAR / 2, overhead, COST_DARK, "white", "time: checked step / its own manual + autograd steps", right)
+        _bars(
+            cost,
+            y - BAR / 2,
+            overhead,
+            COST_DARK,
+            "white",
+            "time: checked step / its own manual + autograd steps",
+            right,
+        )
         _bars(cost, y + BAR / 2, growth, COST_LIGHT, "black", "memory: peak of a long / a short checked run", right)
         _panel(cost, right, "What checking costs (side-by-side trainer)", "ratio (1: no cost)")
 
