@@ -210,7 +210,8 @@ def run_compare(
     """Load the blobs, build the network, compare first-step gradients, train both sides, score them.
 
     ``record``: what is kept (:class:`~.recorder.RecordPolicy`); ``check``: which steps get the bounded
-    checks (:class:`~.check_schedule.CheckSchedule`, default a share of the run's time).
+    checks and how far the perturbed run goes (:class:`~.check_schedule.CheckSchedule`, default a share
+    of the run's time, and its first 10% of steps).
     """
     device, dtype = resolve_device(spec.device), resolve_dtype(spec.dtype)
     binary = spec.loss != "ce"

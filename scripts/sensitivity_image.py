@@ -18,7 +18,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=600)
     parser.add_argument("--out", default="docs/images/sensitivity.png")
     args = parser.parse_args()
-    # every step, so that the perturbed run follows the whole run (the default stops it after its share of time)
+    # every step, so that the perturbed run follows the whole run (the default stops it after the first 10% of steps)
     result = run_compare(CompareSpec(epochs=args.epochs, device="cpu"), check=CheckSchedule(every=1))
     traj = result.trajectories
     sens = traj.sensitivity
