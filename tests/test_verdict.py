@@ -175,9 +175,9 @@ def test_honest_differences_are_never_flagged(cases):
             worst = max(worst, row.max_ratio)
     # Room in the bound. Where the probabilistic bound is the smaller one it is √2·c_K·σ̂ + 2·w (c_K = 9.5
     # for these small networks: λ = 7.5 at p = 1e-12, widened for σ estimated from K = 64 samples), which a
-    # first-order difference passes with probability 1e-12 per element, w the own final sum at its worst);
-    # differences of a few σ use about
-    # 1/10 of it (scripts/mutation_table.py --cases 200, worst per dtype: 0.085, 0.086). Below 1/2 is asserted.
+    # first-order difference passes with probability 1e-12 per element, w the own final sum at its worst,
+    # for a bias's sum over its alike terms); differences of a few σ use about 1/10 of it
+    # (scripts/mutation_table.py --cases 200, worst per dtype: 0.085, 0.090). Below 1/2 is asserted.
     assert worst < 0.5
 
 
