@@ -165,7 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if refused is not None:
         _say(f"mva: error: {refused}")
         return 2
-    previous = {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {  # a signal the parent set to be ignored (``cmd &`` in a script) stays ignored
+        signum: signal.signal(signum, _on_signal)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(signum) is not signal.SIG_IGN
+    }
     try:
         from manual_vs_autograd.cli.guard import Terminated, hold_until_exit
         from manual_vs_autograd.cli.main import main as run

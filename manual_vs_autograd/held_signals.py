@@ -31,7 +31,7 @@ class HeldSignals:
     def __enter__(self) -> HeldSignals:
         if threading.current_thread() is threading.main_thread():
             for signum in _SIGNALS:
-                if signal.getsignal(signum) is not None:  # None: a handler set outside Python, left alone
+                if signal.getsignal(signum) not in (None, signal.SIG_IGN):  # None: set outside Python; ignored stays so
                     self._old[signum] = signal.signal(signum, self._handle)
         return self
 

@@ -50,3 +50,29 @@ def test_an_ignored_signal_stays_ignored():
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_mva_leaves_a_signal_its_parent_ignored_ignored(tmp_path):
+    # `mva compare ... &` in a script inherits SIGINT ignored; a SIGTERM set to ignored likewise stays so
+    import os
+    import subprocess
+    import sys
+    import time
+
+    def ignore_sigterm() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    env = dict(os.environ, MPLBACKEND="Agg")
+    command = [sys.executable, "-m", "manual_vs_autograd", "compare", "--epochs", "100000"]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=ignore_sigterm) as p:
+        assert p.stderr is not None
+        for line in p.stderr:  # the first progress line: training has started
+            if "step" in line:
+                break
+        p.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        still_running = p.poll() is None
+        p.send_signal(signal.SIGINT)
+        rest = p.stderr.read()
+        assert still_running and p.wait(timeout=120) == 130
+    assert "interrupted" in rest and "terminated" not in rest and "Traceback" not in rest
