@@ -94,6 +94,7 @@ import torch
 from torch import Tensor
 
 from .config import MLPConfig
+from .errors import InputError
 
 __all__ = ["C_LAYER", "C_TWO_SIDES", "layer_grad_bounds", "mlp_grad_bounds", "unit_roundoff"]
 
@@ -485,6 +486,8 @@ def mlp_grad_bounds(
     """
     from .bounds_prob import mlp_prob_bounds  # it imports this module's activation table
 
+    if x.dim() != 2 or x.shape[0] == 0:
+        raise InputError(f"inputs x have shape {tuple(x.shape)}; expected (N, features) with at least one sample")
     u = unit_roundoff(dtype or x.dtype)
     with torch.no_grad():
         S, nonlinear = _magnitudes(config, params, x, y, u)

@@ -31,6 +31,7 @@ once the runs have parted (teacher forcing: one more manual step), and the pertu
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,8 +73,9 @@ class CheckSchedule:
         ):
             raise InputError(f"check every must be a positive integer number of steps, got {self.every!r}")
         for what, value in (("check share", self.share), ("followed fraction", self.follow)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1:
                 raise InputError(f"{what} must be in (0, 1], got {value!r}")
+        self.share, self.follow = float(self.share), float(self.follow)  # numpy scalars too
 
     def describe(self) -> str:
         if self.every == 1:

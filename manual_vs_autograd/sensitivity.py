@@ -102,7 +102,7 @@ class Sensitivity:
     def out_of_time(self, step: int, follow: float) -> None:
         """Stop after ``step``: the run's check schedule lets the perturbed run follow its first ``follow`` of the steps."""
         steps = f"{step} step{'' if step == 1 else 's'}"
-        self._stop(step, f"stopped after {steps}: it follows the first {follow:.0%} of the run's steps")
+        self._stop(step, f"stopped after {steps}: it follows the first {100 * follow:.3g}% of the run's steps")
 
     def _stop(self, step: int, reason: str) -> None:
         self.stopped_at, self.reason = step, reason

@@ -159,7 +159,11 @@ def max_abs_diff_each(ps: list[Tensor], qs: list[Tensor]) -> list[float]:
     if any(d.numel() == 0 for d in diffs):
         return [_max_abs(d) for d in diffs]
     torch._foreach_abs_(diffs)
-    return torch.stack(torch._foreach_max(diffs)).tolist()
+    maxima = torch.stack(torch._foreach_max(diffs)).tolist()
+    for i, m in enumerate(maxima):  # inf - inf is NaN: equal infinities are no difference
+        if math.isnan(m):
+            maxima[i] = float(torch.where(ps[i] == qs[i], 0.0, (ps[i] - qs[i]).abs()).max())
+    return maxima
 
 
 @dataclass

@@ -172,3 +172,13 @@ def test_second_order_terms_are_small_in_float32_and_refuse_when_first_order_fai
     assert all(bool(torch.isinf(t).all()) for t in refused.values())
     # curvature alone can refuse too (a sigmoid input whose error is not small)
     assert all(bool(torch.isinf(t).all()) for t in second_order_terms(config, S, 64, u32, 0.5).values())
+
+
+def test_an_empty_batch_gets_one_line_not_a_division_by_zero():
+    import pytest
+
+    from manual_vs_autograd.errors import InputError
+
+    config, params = _network()
+    with pytest.raises(InputError, match=r"shape \(0, 3\).*at least one sample"):
+        mlp_grad_bounds(config, params, torch.zeros(0, 3), torch.zeros(0, 1))

@@ -137,3 +137,10 @@ def test_the_checks_share_and_the_followed_steps_are_set_apart():
     checked = _simulate(schedule, clock, steps=1000, plain=1.0, check=1.0)
     assert abs(len(checked) - 0.02 * 1000) <= 2
     assert schedule.sensitivity_allowed(250, 1000) and not schedule.sensitivity_allowed(251, 1000)
+
+
+def test_numpy_numbers_are_taken_as_shares():
+    import numpy as np
+
+    schedule = CheckSchedule(share=np.float32(0.5), follow=np.float64(0.25))
+    assert (schedule.share, schedule.follow) == (0.5, 0.25) and type(schedule.share) is float
