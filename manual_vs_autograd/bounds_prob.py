@@ -67,7 +67,10 @@ then reach 10⁻³ of it in float32), so it also gets the smaller of that and
 its ``d`` *alike* terms (each within ``2u·max(P, N)`` of another, closer than the spacing of the
 floats near the largest partial sum, so that adding either rounds the same way: repeated rows, or
 nearly) in the worst case, the others as independent roundings with the known proxy
-``σ_own² = u²·Σ B_m²``. Its tail holds at ``p`` too: it fails with probability
+``σ_own² = u²·Σ B_m²``, but for a measured *bias*: terms whose bits below the floats' spacing agree
+(quantised or crafted values: a zeroed last layer makes the terms the targets themselves) round the
+same way without being alike, so the mean rounding of the terms is measured at every spacing and the
+part beyond chance is added in the worst case (:func:`_rounding_bias`). Its tail holds at ``p`` too: it fails with probability
 ``2·exp(-λ²(1 - α)/2)·(1 + α·c_K²/K)^{-K/2}``, ``α`` the sampled part's share of the variance, which is
 ``p`` at both ends and log-convex in ``α`` (test in ``tests/test_bounds_prob.py``).
 
@@ -115,10 +118,12 @@ leaves every gradient to the deterministic bound. Layer normalisation and regist
 activations and losses have no propagation here: their networks keep the deterministic bound
 (:func:`mlp_prob_bounds` returns ``None``).
 
-**What it assumes away.** Terms that are not alike but still round alike: values on a coarse grid
-(integers, multiples of a power of two) summed to where the floats' spacing is coarser than the grid,
-in an order that keeps them together. A backward pass's terms are products of
-rounded activations, not grid values; the worst-case cap of :mod:`.bounds` stands in any case.
+**What it assumes away.** Inside the network: sums whose additions round alike (above). In a bias's
+batch sum: terms that are exact ties (``r = 1/2``) at some spacing, arranged so that each tie goes the
+same way (a tie goes to the even neighbour, which depends on the partial sum as much as on the term);
+and a bias hidden below chance (``3/√(12n)`` of the spacing per addition), which adds at most about a
+sixth of the independent part. The worst-case cap of :mod:`.bounds` stands in any case
+(``probabilistic=False`` gives it alone).
 """
 
 from __future__ import annotations
@@ -224,7 +229,7 @@ class _Noise:
         """``(K, N, C)`` for ``std`` (N, C): equal rows (``x``, or ``(x, y)`` in the backward) share draws."""
         count, inverse = self.groups[backward]
         draws = self._randn(count, std.shape[1], like=std)
-        return (draws if inverse is None else draws[:, inverse]) * std
+        return (draws if inverse is None else draws[:, inverse]).mul_(std)  # in place: memory
 
     def shared(self, std: Tensor) -> Tensor:
         """``(K, *std.shape)``: one draw per sample for the whole tensor (a scale rounded once)."""
@@ -297,7 +302,53 @@ def _batch_sum_own(u: float, A: Tensor) -> tuple[Tensor, Tensor]:
     alike = torch.cat([pad, near]) | torch.cat([near, pad])
     top = ramp.sort(dim=0, descending=True).values
     rank = torch.arange(A.shape[0], device=A.device).unsqueeze(1)
-    return u * (top * (rank < alike.sum(0))).sum(0), u * ramp.square().sum(0).sqrt()
+    worst_alike = (top * (rank < alike.sum(0))).sum(0)
+    bias = _rounding_bias(u, A, ramp.amax(0))
+    coherent = worst_alike + bias * (ramp.sum(0) - worst_alike)
+    return u * coherent, u * ramp.square().sum(0).sqrt()
+
+
+BIAS_LEVELS = 64
+"""At most this many float spacings are tried for a rounding bias (float32 terms span far fewer)."""
+
+
+def _rounding_bias(u: float, A: Tensor, largest: Tensor) -> Tensor:
+    """Per column of terms ``A``, the fraction of each addition's largest rounding that may be *biased*.
+
+    Adding a term ``t`` to a partial sum whose floats are spaced ``q`` rounds away ``t``'s part below
+    ``q``: its signed rounding is ``ρ(r) = r`` for ``r = (t/q) mod 1 < 1/2``, else ``r - 1`` (in units
+    of ``q``). Terms whose ``r`` are spread make roundings of mean zero, as the independent model
+    assumes; terms crafted or quantised so that their bits below ``q`` agree (a grid, one offset) all
+    round the same way, even when no two are alike. For every spacing from the one near the largest
+    partial sum (``largest``) down to the smallest term's, the mean ``ρ̄`` of the nonzero terms is
+    measured; what exceeds chance (``3/√(12n)``: three standard deviations of the mean of ``n``
+    uniform roundings) counts as bias, and the largest such excess, doubled (``|ρ| ≤ 1/2``), is the
+    fraction returned (0: unbiased; 1: every addition may round fully one way). The terms are taken
+    as the working precision holds them, so ``r`` is exact (a power-of-two scaling and its fraction).
+    """
+    dtype = next(
+        d for d in (torch.float64, torch.float32, torch.bfloat16, torch.float16) if torch.finfo(d).eps / 2 == u
+    )
+    digits = round(-math.log2(u))  # significand bits: 24 in float32
+    terms = A.to(dtype).to(torch.float64)
+    nonzero = terms != 0
+    n = nonzero.sum(0).clamp_min(1)
+    chance = 3 / torch.sqrt(12 * n.to(torch.float64))
+    smallest = torch.where(nonzero, terms.abs(), math.inf).amin(0)
+    tiny = torch.finfo(torch.float64).tiny
+    top = torch.floor(torch.log2(largest.clamp_min(tiny))) - (digits - 1)  # spacing exponent near the largest sum
+    bottom = torch.floor(torch.log2(smallest.clamp(min=tiny, max=math.inf))) - (digits - 1)
+    levels = int(torch.clamp(top - bottom + 1, 1, BIAS_LEVELS).max()) if bool(nonzero.any()) else 0
+    bias = torch.zeros_like(largest)
+    for level in range(levels):
+        exponent = (top - level).clamp(min=-1000)
+        r = torch.remainder(torch.ldexp(terms, -exponent), 1.0)  # exact: a power-of-two scaling and a fraction
+        rho = torch.where(r < 0.5, r, r - 1).nan_to_num(0.0)
+        rho = torch.where(r == 0.5, 0.0, rho)  # a tie goes to the even neighbour: either way
+        mean = (rho * nonzero).sum(0) / n
+        active = exponent >= bottom  # finer than the smallest term's spacing nothing rounds
+        bias = torch.maximum(bias, torch.where(active, (mean.abs() - chance).clamp_min(0), 0.0))
+    return (2 * bias).clamp(max=1.0)
 
 
 def _ramp(A: Tensor) -> Tensor:
@@ -306,6 +357,11 @@ def _ramp(A: Tensor) -> Tensor:
     ramp = largest.cumsum(dim=1).amax(dim=0)  # (N, C): row m - 1 is B_m
     m = torch.arange(1, A.shape[0] + 1, device=A.device).unsqueeze(1)
     return ramp * ((m >= 2) & (m <= (A != 0).sum(0)))
+
+
+def _var(E: Tensor) -> Tensor:
+    """``σ̂²``: the mean square over the sample dimension."""
+    return E.square().mean(0)
 
 
 def _rms(E: Tensor) -> Tensor:
@@ -370,7 +426,7 @@ def mlp_prob_bounds(
     for layer in layers:
         W, b = params[f"W{layer}"].to(f64), params[f"b{layer}"].to(f64)
         a = torch.addmm(b, h, W.t())  # (N, O)
-        E_a = E_h @ W.t() + noise.rows(_sum_std(u, h, W.t(), b), backward=False)  # (K, N, O)
+        E_a = (E_h @ W.t()).add_(noise.rows(_sum_std(u, h, W.t(), b), backward=False))  # (K, N, O)
         name = config.layer_activation(layer)
         h_in, E_in = h, E_h
         h, d1, dphi, T = _activation(name, a)
@@ -379,22 +435,25 @@ def mlp_prob_bounds(
             d1 = torch.where(flip, 1.0, d1)  # relu(a + E) - relu(a) lies between 0 and E: carried as E
         else:
             flip = None
-        E_h = d1 * E_a + noise.rows(_FN_ULPS[name] * u * h.abs(), backward=False)
+        E_h = E_a.mul_(d1).add_(noise.rows(_FN_ULPS[name] * u * h.abs(), backward=False))  # E_a's storage
         saved.append(_Layer(h_in, E_in, W, h, E_h, dphi, T, flip))
     yt = y.to(f64) if y.is_floating_point() else y
     E_L, own_L, dh, E_dh, sound = loss_errors(config.loss, h, E_h, yt, u, noise, C)
-    # per tensor: the samples of everything upstream, and its own final sum's rounding in the worst case
-    errors: dict[str, tuple[Tensor, Tensor]] = {"loss": (E_L, own_L)}
+    # per tensor: the samples' variance of everything upstream (σ̂², kept instead of the samples: memory),
+    # and its own final sum's rounding in the worst case
+    errors: dict[str, tuple[Tensor, Tensor]] = {"loss": (_var(E_L), own_L)}
     independent: dict[str, tuple[Tensor, Tensor]] = {}  # bias sums: (coherent part, independent part's proxy)
     flipped: dict[str, Tensor] = {}  # worst-case terms of gates that may flip, per gradient
     F_dh: Tensor | None = None  # (N, O) their magnitude in ∂L/∂h, carried down through |φ| and |W|
     for layer in reversed(layers):
-        s = saved[layer - 1]
+        s = saved.pop()  # this layer's, released after it
         phi = _activation_phi(config.layer_activation(layer), s.h)
         da = dh * phi  # (N, O)
-        E_da = phi * E_dh + dh * s.dphi * s.E_h + noise.rows(math.sqrt(3) * u * dh.abs() * s.T)
-        errors[f"dW{layer}"] = (E_da.transpose(1, 2) @ s.h_in + da.t() @ s.E_in, _sum_worst(u, da.t(), s.h_in))
-        errors[f"db{layer}"] = (E_da.sum(1), _sum_worst(u, da))  # (K, O), (O,)
+        E_da = E_dh.mul_(phi).addcmul_(s.E_h, dh * s.dphi).add_(noise.rows(math.sqrt(3) * u * dh.abs() * s.T))
+        E_dW = (E_da.transpose(1, 2) @ s.h_in).add_(da.t() @ s.E_in)  # (K, O, I)
+        errors[f"dW{layer}"] = (E_dW.square_().mean(0), _sum_worst(u, da.t(), s.h_in))
+        del E_dW
+        errors[f"db{layer}"] = (_var(E_da.sum(1)), _sum_worst(u, da))  # (O,), (O,)
         independent[f"db{layer}"] = _batch_sum_own(u, da)
         F_da = None if F_dh is None else phi.abs() * F_dh
         if s.flip is not None:  # a gate that may flip passes, or stops, the whole dh on one side only
@@ -404,13 +463,12 @@ def mlp_prob_bounds(
             flipped[f"dW{layer}"], flipped[f"db{layer}"] = F_da.t() @ s.h_in.abs(), F_da.sum(0)
         if layer > 1:
             dh = da @ s.W
-            E_dh = E_da @ s.W + noise.rows(_sum_std(u, da, s.W))  # (K, N, I)
+            E_dh = (E_da @ s.W).add_(noise.rows(_sum_std(u, da, s.W)))  # (K, N, I)
             F_dh = None if F_da is None else F_da @ s.W.abs()
     c_K, lam = sample_factor(samples, failure), sample_factor(0, failure)
     bounds = {}
     for name in [*(f"d{p}" for p in config.param_shapes()), "loss"]:
-        E, own = errors[name]
-        var = E.square().mean(0)
+        var, own = errors[name]
         bound = math.sqrt(2) * c_K * var.sqrt() + 2 * own + second_order[name]
         if name in independent:  # the same sum with its independent additions in the sampled part's proxy
             coherent, std = independent[name]

@@ -22,6 +22,7 @@ from manual_vs_autograd.bounds_prob import (
     _batch_sum_own,
     _Noise,
     _ramp,
+    _rounding_bias,
     mlp_prob_bounds,
     prob_constant,
     sample_factor,
@@ -182,3 +183,23 @@ def test_an_empty_batch_gets_one_line_not_a_division_by_zero():
     config, params = _network()
     with pytest.raises(InputError, match=r"shape \(0, 3\).*at least one sample"):
         mlp_grad_bounds(config, params, torch.zeros(0, 3), torch.zeros(0, 1))
+
+
+def test_a_rounding_bias_is_seen_in_terms_whose_low_bits_agree_not_in_spread_ones():
+    u = unit_roundoff(torch.float32)
+    g = torch.Generator().manual_seed(0)
+    spacing = 2.0**-13  # the floats' spacing near a sum of 1500 in float32
+    steps = torch.arange(1, 1001, dtype=torch.float64) * 4 * spacing
+    one_offset = torch.cat([torch.tensor([1500.0]), 0.49 * spacing + steps])  # every r = 0.49
+    spread_below_half = torch.cat(
+        [torch.tensor([1500.0]), (0.40 + 0.09 * torch.rand(1000, generator=g)) * spacing + steps]
+    )
+    spread = torch.cat([torch.tensor([1500.0]), torch.rand(1000, generator=g, dtype=torch.float64) * spacing + steps])
+    random_terms = torch.randn(1001, generator=g, dtype=torch.float64)
+    A = torch.stack([one_offset, spread_below_half, spread, random_terms], dim=1).float().double()
+    largest = _ramp(A).amax(0)
+    bias = _rounding_bias(u, A, largest)
+    assert bias[0] > 0.9 and bias[1] > 0.7  # rounding one way, whether or not the offsets agree exactly
+    assert bias[2] == 0 and bias[3] == 0  # spread: within chance at every spacing
+    coherent, _ = _batch_sum_own(u, A)
+    assert coherent[0] > 0.9 * u * _ramp(A)[:, 0].sum()  # nearly the worst case

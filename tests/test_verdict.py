@@ -155,6 +155,35 @@ def test_a_plain_loop_over_distinct_rows_in_sorted_order_is_not_flagged(order):
         assert ratio < 0.5, (name, float(ratio))  # 1/2: as for the other honest cases
 
 
+@pytest.mark.parametrize(("pairs", "offset", "head"), [(1200, 127 / 256, 1040.0), (3000, 127 / 256, 1536.0)])
+def test_a_plain_loop_over_terms_crafted_to_round_one_way_is_not_flagged(pairs, offset, head):
+    # With the last layer zeroed the output is exactly 1/2, so each row's db2 term is (1/2 - y)/(2n),
+    # exactly (n a power of two): the targets choose the terms. One large term, then c ± m·G: G four
+    # float spacings of the running sum (no two terms alike), c just under half a spacing, so every
+    # addition of a plain float32 loop rounds down by almost half a spacing. The terms' bits below the
+    # spacing agree, which the bias sums' model measures (bounds_prob._rounding_bias): not flagged.
+    n, spacing = 8192, 2.0**-13
+    terms = [head] + [offset * spacing + sign * m * 4 * spacing for m in range(1, pairs + 1) for sign in (1, -1)]
+    d = torch.tensor(terms + [0.0] * (n - len(terms)), dtype=torch.float64)
+    y = (0.5 - d).float().unsqueeze(1)
+    assert torch.equal((0.5 - y.double()).squeeze(1), d)  # the targets hold the terms exactly
+    config = MLPConfig((3, 8, 1), "relu", "mse")
+    params = init_params(config, 0, scheme="scaled", dtype=torch.float32)
+    params["W2"].zero_()
+    params["b2"].zero_()
+    x = torch.randn(n, 3, generator=torch.Generator().manual_seed(0))
+    out = torch.sigmoid(torch.relu(x @ params["W1"].t() + params["b1"]) @ params["W2"].t() + params["b2"])
+    da2 = 2 * (out - y) / out.numel() * out * (1 - out)
+    total = torch.zeros(1)
+    for row in da2:  # one row at a time, in float32
+        total = total + row
+    reference = autograd_grads(config, params, x, y)
+    exact = float((d / (2 * n)).sum())
+    assert abs(float(total) - exact) > 100 * abs(float(reference["db2"]) - exact)  # the loop's rounding is coherent
+    bound = mlp_grad_bounds(config, params, x, y)["db2"]
+    assert float((total.double() - reference["db2"].double()).abs().max()) < 0.75 * float(bound.max())
+
+
 def honest_rows(case):
     """Each honest variant's comparison with its reference, tensor by tensor, under the bounds of its dtype."""
     for kind, candidate, reference, dtype in honest_variants(case):
