@@ -326,9 +326,8 @@ def _rounding_bias(u: float, A: Tensor, largest: Tensor) -> Tensor:
     fraction returned (0: unbiased; 1: every addition may round fully one way). The terms are taken
     as the working precision holds them, so ``r`` is exact (a power-of-two scaling and its fraction).
     """
-    dtype = next(
-        d for d in (torch.float64, torch.float32, torch.bfloat16, torch.float16) if torch.finfo(d).eps / 2 == u
-    )
+    floats = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
+    dtype = next((d for d in floats if torch.finfo(d).eps / 2 == u), torch.float64)  # the precision u belongs to
     digits = round(-math.log2(u))  # significand bits: 24 in float32
     terms = A.to(dtype).to(torch.float64)
     nonzero = terms != 0
