@@ -272,7 +272,7 @@ def _sum_worst(u: float, A: Tensor, B: Tensor | None = None) -> Tensor:
     roundings: rows that repeat, or nearly, make its additions round alike, so that in a sequential
     loop the error grows like ``n``, not ``√n`` (2000 equal rows summed one by one in float32 reach
     1.5 times the independent-rounding bound). The products' roundings are at most ``u·Σ|t|``; the
-    additions' at most ``u·Σ_{m=2}^{n} B_m`` (:func:`_ramp_sq`'s ramp, any order) for a plain sum and
+    additions' at most ``u·Σ_{m=2}^{n} B_m`` (:func:`_ramp`, any order) for a plain sum and
     ``u·(n - 1)·max(P, N)`` for a matrix product, over the nonzero terms.
     """
     if B is None:
@@ -284,18 +284,20 @@ def _sum_worst(u: float, A: Tensor, B: Tensor | None = None) -> Tensor:
     return u * (P + N + (terms - 1).clamp_min(0) * torch.maximum(P, N))
 
 
-def _batch_sum_own(u: float, A: Tensor) -> tuple[Tensor, Tensor]:
-    """A bias gradient's own final sum, ``A.sum(0)`` over the batch, per column: ``(coherent, std)``.
+def _batch_sum_own(u: float, A: Tensor, ramp: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """A bias gradient's own final sum, ``A.sum(0)`` over the batch, per column: ``(coherent, std)``
+    (``ramp``: :func:`_ramp` of ``A`` where the caller has it already).
 
     Each addition rounds a partial sum ``s_v`` by at most ``u·|s_v|``; sorted, the ``k``-th largest
     ``|s_v|`` is at most ``B_{n-k+1}`` (:func:`_ramp`, any order). Additions of terms that are *alike*
     (another term lies within ``2u·max(P, N)``, closer than the spacing of floats near the largest
     partial sum: repeated rows, or nearly) may round alike: ``coherent`` bounds ``d`` of them (``d`` the
-    alike terms) in the worst case by the ``d`` largest ``B_m``, ``u·Σ_{top d} B_m``. The others round
-    independently: mean-zero terms of at most ``u·B_m`` each, variance proxy ``std² = u²·Σ B_m²`` (all
-    ``m``, to stay on the safe side), which joins the sampled errors' proxy.
+    alike terms) in the worst case by the ``d`` largest ``B_m``, ``u·Σ_{top d} B_m``, and the others'
+    measured bias (:func:`_rounding_bias`) likewise. The rest rounds independently: mean-zero terms of
+    at most ``u·B_m`` each, variance proxy ``std² = u²·Σ B_m²`` (all ``m``, to stay on the safe side),
+    which joins the sampled errors' proxy.
     """
-    ramp = _ramp(A)  # (N, C)
+    ramp = _ramp(A) if ramp is None else ramp  # (N, C)
     values = torch.where(A != 0, A, math.nan).sort(dim=0).values  # zeros round nothing; NaN sorts last
     near = values.diff(dim=0) <= 2 * u * ramp.amax(0, keepdim=True)  # NaN gaps (the zeros') compare False
     pad = torch.zeros_like(near[:1])
@@ -452,8 +454,9 @@ def mlp_prob_bounds(
         E_dW = (E_da.transpose(1, 2) @ s.h_in).add_(da.t() @ s.E_in)  # (K, O, I)
         errors[f"dW{layer}"] = (E_dW.square_().mean(0), _sum_worst(u, da.t(), s.h_in))
         del E_dW
-        errors[f"db{layer}"] = (_var(E_da.sum(1)), _sum_worst(u, da))  # (O,), (O,)
-        independent[f"db{layer}"] = _batch_sum_own(u, da)
+        ramp = _ramp(da)  # (N, O): the batch sum's partial sums, for its worst case and its mixed bound
+        errors[f"db{layer}"] = (_var(E_da.sum(1)), u * ramp.sum(0))  # (O,), (O,): _sum_worst(u, da)
+        independent[f"db{layer}"] = _batch_sum_own(u, da, ramp)
         F_da = None if F_dh is None else phi.abs() * F_dh
         if s.flip is not None:  # a gate that may flip passes, or stops, the whole dh on one side only
             F_up = torch.zeros_like(dh) if F_dh is None else F_dh
