@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from .errors import InputError, summarise
+from .flat import FlatParams
 
 __all__ = ["DEFAULT_BUDGET_BYTES", "RecordPolicy", "Recorder"]
 
@@ -96,8 +97,8 @@ class Recorder:
     loss_steps: list[int] = field(default_factory=list)
     losses: dict[str, list[float]] = field(default_factory=lambda: {"manual": [], "autograd": []})
     param_steps: list[int] = field(default_factory=list)
-    # each kept step's parameters of one side as one flat copy (one operation per side and step, not one
-    # per tensor); :attr:`params` gives them back per name as views
+    # each kept step's parameters of one side as one flat copy without gaps (one operation per side and
+    # step, :meth:`.flat.FlatParams.packed`); :attr:`params` gives them back per name as views
     _rows: dict[str, list[Tensor]] = field(default_factory=lambda: {"manual": [], "autograd": []})
     _shapes: dict[str, torch.Size] = field(default_factory=dict)
 
@@ -131,14 +132,15 @@ class Recorder:
     def wants(self, step: int, last: bool = False) -> bool:
         return step % self.every == 0 or last
 
-    def add_params(self, step: int, manual: dict[str, Tensor], autograd: dict[str, Tensor]) -> None:
+    def add_params(self, step: int, manual: FlatParams, autograd: FlatParams) -> None:
         if not self.param_names or (self.param_steps and self.param_steps[-1] == step):
             return
         self.param_steps.append(step)
+        names = tuple(self.param_names)
         if not self._shapes:
-            self._shapes = {name: manual[name].shape for name in self.param_names}
+            self._shapes = {name: shape for name, shape in manual.shapes.items() if name in names}  # packed's order
         for side, values in (("manual", manual), ("autograd", autograd)):
-            self._rows[side].append(torch.cat([values[name].reshape(-1) for name in self.param_names]))
+            self._rows[side].append(values.packed(names))
 
     def add_loss(self, step: int, manual: float, autograd: float) -> None:
         if self.keep_loss and not (self.loss_steps and self.loss_steps[-1] == step):

@@ -26,7 +26,8 @@ import torch
 from torch import Tensor, nn
 
 from .config import MLPConfig
-from .streaming import finite_or_none, max_abs_diff_each
+from .flat import FlatParams
+from .streaming import finite_or_none
 from .twin import TwinMLP
 
 __all__ = ["AFTER_HORIZON", "MAX_STEPS", "Sensitivity"]
@@ -42,6 +43,7 @@ class Sensitivity:
 
     twin: TwinMLP
     optimizer: torch.optim.Optimizer
+    flat: FlatParams  # the perturbed twin's parameters, in the autograd side's layout
     distance: list[float] = field(default_factory=list)  # d_t, t = 0, 1, ...
     bound: list[float] = field(default_factory=list)  # D_t of the tensor where d_t/D_t is largest
     horizon: int | None = None
@@ -59,8 +61,9 @@ class Sensitivity:
         """The perturbed run, trained by ``make_optimizer(parameters)`` (default ``torch.optim.SGD`` at ``lr``)."""
         nudged = {n: torch.nextafter(p, torch.full_like(p, math.inf)) for n, p in params.items()}
         twin = TwinMLP(config, nudged)
+        flat = FlatParams.adopt(twin.named_math_parameters())
         optimizer = make_optimizer(twin.parameters()) if make_optimizer else torch.optim.SGD(twin.parameters(), lr=lr)
-        sens = cls(twin, optimizer)
+        sens = cls(twin, optimizer, flat)
         sens.distance.append(max(float((nudged[n] - p).abs().max().item()) for n, p in params.items()))
         sens.bound.append(0.0)
         return sens
@@ -69,7 +72,7 @@ class Sensitivity:
     def active(self) -> bool:
         return self.stopped_at is None
 
-    def step(self, step: int, xb: Tensor, yb: Tensor, autograd: dict[str, Tensor], allowed: dict[str, float]) -> None:
+    def step(self, step: int, xb: Tensor, yb: Tensor, autograd: FlatParams, allowed: dict[str, float]) -> None:
         """One optimizer step of the perturbed run; compare with the autograd side's parameters after ``step``."""
         try:
             self.optimizer.zero_grad(set_to_none=True)
@@ -79,9 +82,8 @@ class Sensitivity:
         except Exception as err:  # noqa: BLE001  the perturbed run blew up: it has parted for good
             self._stop(step, f"the perturbed run raised {type(err).__name__} at step {step}")
             return
-        mine = self.twin.math_parameters()
-        names = list(autograd)
-        dists = max_abs_diff_each([mine[n] for n in names], [autograd[n] for n in names])
+        names = list(autograd.shapes)
+        dists = self.flat.max_abs_diff(autograd)
         worst_ratio, d, D = -1.0, 0.0, 0.0
         for name, dist in zip(names, dists):
             if math.isnan(dist):
@@ -108,6 +110,7 @@ class Sensitivity:
         self.stopped_at, self.reason = step, reason
         self.twin = None  # type: ignore[assignment]  # free the third network
         self.optimizer = None  # type: ignore[assignment]
+        self.flat = None  # type: ignore[assignment]
 
     def growth(self) -> tuple[float | None, int, int]:
         """``(G, first, last)``: mean growth factor per step over the steps ``first..last``."""

@@ -10,7 +10,7 @@
   per tensor (each step adds each side's rounding of the update and the allowed gradient difference).
   ``bound_s`` is the last bound computed, and ``max|p_s|`` the last taken with it (parameters move by
   ``lr·g`` a step; the bounds are refreshed at the checked steps), so that a step's summaries cost one
-  fused difference of the two sides' parameters, or a comparison per tensor while they are bitwise equal.
+  difference of the two sides' parameter buffers (:mod:`.flat`), or one comparison while they are bitwise equal.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .flat import FlatParams
 from .parity import ParamParity, compare_tensors
 
-__all__ = ["StepParity", "TrajectoryParity", "finite_or_none", "max_abs_diff_each", "max_abs_each"]
+__all__ = ["StepParity", "TrajectoryParity", "finite_or_none"]
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -36,14 +37,6 @@ def _json_fields(obj: object, keys: dict[str, str]) -> dict[str, Any]:
     """``{key: obj.<attribute>}`` for each ``key: attribute`` of ``keys``, floats through :func:`finite_or_none`."""
     values = {key: getattr(obj, attribute) for key, attribute in keys.items()}
     return {key: finite_or_none(v) if isinstance(v, float) else v for key, v in values.items()}
-
-
-def _max_abs(t: Tensor) -> float:
-    """``max |t|`` in one pass without a temporary (0 for an empty tensor; NaN if any element is)."""
-    if not t.numel():
-        return 0.0
-    low, high = torch.aminmax(t)
-    return float(torch.maximum(-low, high).item())  # NaN propagates
 
 
 @dataclass
@@ -136,36 +129,6 @@ class StepParity:
         }
 
 
-def max_abs_each(ts: list[Tensor]) -> list[float]:
-    """``max|t|`` of every tensor, with one read-back (0 for an empty tensor; NaN where any element is).
-
-    Each step of the list is one fused (``_foreach``) operation rather than one per tensor: on a deep
-    network's small tensors the per-operation cost, not the arithmetic, is what a step's summaries
-    cost. One read-back instead of one per tensor matters on CUDA, where each is a synchronisation.
-    """
-    if not ts:
-        return []
-    if any(t.numel() == 0 for t in ts):  # the fused max has no identity for an empty tensor
-        return [_max_abs(t) for t in ts]
-    return torch.stack(torch._foreach_max(torch._foreach_abs(ts))).tolist()  # NaN propagates
-
-
-def max_abs_diff_each(ps: list[Tensor], qs: list[Tensor]) -> list[float]:
-    """``max|p - q|`` of every pair, as :func:`max_abs_each`: 0 everywhere is the bitwise-equal case (``+0``
-    against ``-0`` aside, which ``torch.equal`` also calls equal), NaN anywhere gives NaN."""
-    if not ps:
-        return []
-    diffs = torch._foreach_sub(ps, qs)
-    if any(d.numel() == 0 for d in diffs):
-        return [_max_abs(d) for d in diffs]
-    torch._foreach_abs_(diffs)
-    maxima = torch.stack(torch._foreach_max(diffs)).tolist()
-    for i, m in enumerate(maxima):  # inf - inf is NaN: equal infinities are no difference
-        if math.isnan(m):
-            maxima[i] = float(torch.where(ps[i] == qs[i], 0.0, (ps[i] - qs[i]).abs()).max())
-    return maxima
-
-
 @dataclass
 class TrajectoryParity:
     """Per tensor: the largest free-run difference, the accumulated bound ``D_t``, the first step beyond it."""
@@ -188,25 +151,30 @@ class TrajectoryParity:
     def step(
         self,
         step: int,
-        manual: dict[str, Tensor],
-        autograd: dict[str, Tensor],
+        manual: FlatParams,
+        autograd: FlatParams,
         loss_diff: float,
         bounds: dict[str, float] | None,
     ) -> None:
+        """Add step ``step``: both sides' parameters after it (one buffer each, the same layout), the
+        difference of their losses, and the bounds' maxima if they were computed at this step."""
         if bounds:
             self.last_bound.update(bounds)
         self.max_loss_diff = max(self.max_loss_diff, loss_diff) if not math.isnan(loss_diff) else math.nan
-        names = list(manual)
+        names = list(manual.shapes)
         if bounds or not self.scale:  # D_t's scales: refreshed with its bounds
-            self.scale = dict(zip(names, max_abs_each([autograd[n] for n in names])))
-        scales = [self.scale[n] for n in names]
-        on_cpu = all(autograd[n].device.type == "cpu" for n in names)  # on CUDA each comparison would synchronise
-        if self.exact and on_cpu and all(torch.equal(manual[n], autograd[n]) for n in names):
+            self.scale = dict(zip(names, autograd.max_abs()))
+        on_cpu = autograd.buffer.device.type == "cpu"  # on CUDA the comparison would synchronise
+        if self.exact and on_cpu and torch.equal(manual.buffer, autograd.buffer):
             diffs = [0.0] * len(names)  # bitwise equal still: nothing to measure
         else:
-            diffs = max_abs_diff_each([manual[n] for n in names], [autograd[n] for n in names])
-        for name, scale, diff in zip(names, scales, diffs):
-            allowed = self.allowed.get(name, 0.0) + 2 * self.u * scale + self.lr * self.last_bound.get(f"d{name}", 0.0)
+            diffs = manual.max_abs_diff(autograd)
+        for name, diff in zip(names, diffs):
+            allowed = (
+                self.allowed.get(name, 0.0)
+                + 2 * self.u * self.scale[name]
+                + self.lr * self.last_bound.get(f"d{name}", 0.0)
+            )
             self.allowed[name] = allowed
             if diff != 0.0:  # NaN included
                 self.exact = False

@@ -44,6 +44,7 @@ from .bounds_prob import samples_for
 from .check_schedule import CheckSchedule
 from .config import MLPConfig
 from .errors import InputError, check_positive
+from .flat import FlatParams
 from .held_signals import HeldSignals
 from .manual import loss_and_grads
 from .optim import ManualOptimizer, OptimizerSpec, make_optimizers, manual_step, torch_optimizer
@@ -189,9 +190,12 @@ def train_side_by_side(
     schedule = check or CheckSchedule()
     if x.device.type == "cuda" and schedule.sync is None:
         schedule.sync = partial(torch.cuda.synchronize, x.device)
-    manual = {name: p.detach().clone() for name, p in params.items()}
+    # each side's parameters are views of one buffer (:mod:`.flat`): a step's summaries and record in a few operations
+    manual_flat = FlatParams.copy_of(params)
+    manual = dict(manual_flat.views)
     twin = TwinMLP(config, params)
     named = twin.named_math_parameters()
+    live_flat = FlatParams.adopt(named)
     live = {name: p.detach() for name, p in named.items()}  # views, no copies
     spec = train.optimizer_spec()
     manual_optimizer, optimizer = make_optimizers(spec, manual, twin, rule=rule or manual_step)
@@ -210,16 +214,18 @@ def train_side_by_side(
         x.dtype,
         schedule=schedule,
     )
-    recorder.add_params(0, manual, live)
+    recorder.add_params(0, manual_flat, live_flat)
     step = 0
+    full_batch = train.steps_per_epoch(x.shape[0]) == 1
+    grad_names = {n: f"d{n}" for n in named}
     last_refresh = -TRAJECTORY_BOUND_EVERY
     before = result.step_parity
     with HeldSignals() as held:  # Ctrl-C and SIGTERM: at once, but never inside held.hold()
         try:
             for step, index in enumerate(batches(x.shape[0], train.batch_size, train.epochs, train.seed, x.device), 1):
-                before = replace(result.step_parity, worst=dict(result.step_parity.worst))  # restored if interrupted
-                before.worst_step = dict(result.step_parity.worst_step)
-                xb, yb = x[index], y[index]
+                before = result.step_parity  # restored if interrupted (a copy, below, if this step's checks change it)
+                if step == 1 or not full_batch:  # full batch: the same batch every step, gathered once
+                    xb, yb = x[index], y[index]
                 side = "manual"
                 schedule.start("plain")
                 try:
@@ -237,15 +243,19 @@ def train_side_by_side(
                     break
                 schedule.stop("plain", count=False)
                 auto_grads: dict[str, Tensor] = {}
-                for n, p in twin.named_math_parameters().items():
-                    assert p.grad is not None, f"{n} feeds the loss, so backward() gave it a gradient"
-                    auto_grads[f"d{n}"] = p.grad
+                for n, p in named.items():
+                    g = p.grad
+                    assert g is not None, f"{n} feeds the loss, so backward() gave it a gradient"
+                    auto_grads[grad_names[n]] = g
                 due = schedule.check_due(step, total)
                 refresh = due and step - last_refresh >= TRAJECTORY_BOUND_EVERY
                 samples = samples_for(config, xb.shape[0]) if due else 0  # 0 also: they would not fit, worst case alone
                 sharp = due and samples > 0 and schedule.sharp_due(samples)
-                bounded_before = result.step_parity.bounded
                 schedule.start("checks")
+                if due or result.trajectory.exact:  # the checks below count this step
+                    before = replace(result.step_parity, worst=dict(result.step_parity.worst))
+                    before.worst_step = dict(result.step_parity.worst_step)
+                bounded_before = result.step_parity.bounded
                 step_bounds = _check_step(result, step, due, refresh, sharp, config, manual, live, xb, yb, L_manual, grads,
                                           L_auto.detach(), auto_grads)  # fmt: skip
                 schedule.stop("checks", bounded=result.step_parity.bounded > bounded_before, sharp=sharp)
@@ -259,16 +269,17 @@ def train_side_by_side(
                     if not (check_update and due):
                         optimizer.step()
                     schedule.stop("plain")
+                    manual_flat.take(manual)  # a rule that replaced a tensor instead of updating it in place
                     if check_update and due:
                         schedule.start("checks")
                         _check_update(result.step_parity, step, manual_optimizer, optimizer, named, auto_grads)
                         schedule.stop("checks")
                     loss_diff = abs(losses[0] - losses[1]) if not bad else math.nan
-                    result.trajectory.step(step, manual, live, loss_diff, step_bounds)
+                    result.trajectory.step(step, manual_flat, live_flat, loss_diff, step_bounds)
                     result.steps, result.final_loss = step, losses
                     if recorder.wants(step, last=step == total or bool(bad)):
                         recorder.add_loss(step, *losses)
-                        recorder.add_params(step, manual, live)
+                        recorder.add_params(step, manual_flat, live_flat)
                 if bad:
                     result.stopped = (
                         f"the loss became {losses[0] if bad[0] == 'manual' else losses[1]} at step {step} "
@@ -279,7 +290,7 @@ def train_side_by_side(
                 if sens is not None and sens.active:
                     if schedule.sensitivity_allowed(step, total):
                         schedule.start("sensitivity")
-                        sens.step(step, xb, yb, live, result.trajectory.allowed)
+                        sens.step(step, xb, yb, live_flat, result.trajectory.allowed)
                         schedule.stop("sensitivity")
                     else:
                         sens.out_of_time(step - 1, schedule.follow)
@@ -292,7 +303,7 @@ def train_side_by_side(
             when = f"during step {step}" if result.steps < step else f"after step {step}"
             result.stopped = f"interrupted {when}; kept the {result.steps} steps both sides completed"
             if result.steps:
-                recorder.add_params(result.steps, manual, live)
+                recorder.add_params(result.steps, manual_flat, live_flat)
     return manual, twin, result
 
 
