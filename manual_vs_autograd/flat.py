@@ -69,6 +69,12 @@ class FlatParams:
             p.data = flat.views[name]
         return flat
 
+    def release(self, named: Mapping[str, nn.Parameter]) -> None:
+        """Undo :meth:`adopt`: each parameter gets a copy of its own (views of one buffer share its storage,
+        which some savers refuse, e.g. safetensors)."""
+        for p in named.values():
+            p.data = p.data.clone()
+
     def take(self, params: dict[str, Tensor]) -> None:
         """Bring back into the buffer any tensor of ``params`` that is no longer its view (an update rule that
         assigned a new tensor instead of writing in place), and make the dictionary hold the view again."""

@@ -304,7 +304,8 @@ def train_side_by_side(
             result.stopped = f"interrupted {when}; kept the {result.steps} steps both sides completed"
             if result.steps:
                 recorder.add_params(result.steps, manual_flat, live_flat)
-    return manual, twin, result
+    live_flat.release(named)  # the caller gets tensors of their own, as it gave them
+    return {name: p.clone() for name, p in manual.items()}, twin, result
 
 
 def _check_step(

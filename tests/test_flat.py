@@ -128,3 +128,16 @@ def test_a_rule_that_replaces_tensors_trains_as_the_in_place_one():
         assert torch.equal(m1[name], m2[name]), name
     assert t1.trajectory.max_diff == t2.trajectory.max_diff
     assert torch.equal(t1.manual.stacked()["W1"], t2.manual.stacked()["W1"])
+
+
+def test_a_run_hands_back_tensors_of_their_own():
+    config = MLPConfig((2, 4, 4), "tanh", "ce")
+    data = load_blobs(binary=False, dtype=torch.float64)
+    y = targets_for(data.y_train, "ce", torch.float64)
+    params = init_params(config, 0, scheme="scaled", dtype=torch.float64)
+    manual, twin, _ = train_side_by_side(config, params, data.x_train, y, TrainConfig(3, 0.5), sensitivity=False)
+    tensors = [*manual.values(), *(p.detach() for p in twin.named_math_parameters().values())]
+    storages = {t.untyped_storage().data_ptr() for t in tensors}
+    assert len(storages) == len(tensors)  # no two share memory (savers such as safetensors refuse that)
+    for name, p in twin.named_math_parameters().items():
+        assert p.numel() == p.untyped_storage().nbytes() // p.element_size(), name  # not a view of a larger buffer
