@@ -24,6 +24,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .devices import dtype_name
+from .errors import InputError
+
 __all__ = ["ALIGN_BYTES", "FlatParams"]
 
 ALIGN_BYTES = 64
@@ -79,9 +82,16 @@ class FlatParams:
         """Bring back into the buffer any tensor of ``params`` that is no longer its view (an update rule that
         assigned a new tensor instead of writing in place), and make the dictionary hold the view again."""
         for name, view in self.views.items():
-            if params[name] is not view:
+            new = params[name]
+            if new is not view:
+                if new.shape != view.shape or new.dtype != view.dtype or new.device != view.device:
+                    raise InputError(
+                        f"the update rule replaced {name} ({tuple(view.shape)}, {dtype_name(view.dtype)}, "
+                        f"{view.device}) by a tensor of {tuple(new.shape)}, {dtype_name(new.dtype)}, {new.device}; "
+                        "a rule updates the parameters in place"
+                    )
                 with torch.no_grad():
-                    view.copy_(params[name])
+                    view.copy_(new)
                 params[name] = view
 
     def unpack(self, buffer: Tensor) -> dict[str, Tensor]:

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from manual_vs_autograd import MLPConfig, TrainConfig, init_params, load_blobs, targets_for, train_side_by_side
+from manual_vs_autograd.errors import InputError
 from manual_vs_autograd.flat import ALIGN_BYTES, FlatParams
 from manual_vs_autograd.optim import manual_step
 from manual_vs_autograd.twin import TwinMLP
@@ -141,3 +142,11 @@ def test_a_run_hands_back_tensors_of_their_own():
     assert len(storages) == len(tensors)  # no two share memory (savers such as safetensors refuse that)
     for name, p in twin.named_math_parameters().items():
         assert p.numel() == p.untyped_storage().nbytes() // p.element_size(), name  # not a view of a larger buffer
+
+
+def test_a_rule_that_replaces_a_tensor_by_another_shape_is_refused_in_one_line():
+    flat = FlatParams.copy_of(_params("cpu"))
+    live = dict(flat.views)
+    live["b1"] = torch.zeros(1)  # copied back, it would broadcast silently
+    with pytest.raises(InputError, match=r"replaced b1 \(\(5,\), float32, cpu\) by a tensor of \(1,\), float32"):
+        flat.take(live)
