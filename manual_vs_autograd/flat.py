@@ -8,7 +8,7 @@ tensors stored in one buffer, a copy is one ``clone`` and the per-tensor maxima 
 one subtraction and one segmented maximum.
 
 Each tensor starts on an :data:`ALIGN_BYTES` boundary of the buffer: the alignment a tensor of its
-own gets from torch's CPU allocator, so that the kernels that read it (whose blocking, and hence
+own gets from torch's allocator on that device, so that the kernels that read it (whose blocking, and hence
 rounding, may depend on alignment) see what they would see without the buffer; the gaps hold zeros
 and are never written. The manual side's dictionary and the twin's ``nn.Parameter`` s are these views
 (:meth:`FlatParams.copy_of`, :meth:`FlatParams.adopt`), and the update rules write in place, so the
@@ -29,8 +29,9 @@ from .errors import InputError
 
 __all__ = ["ALIGN_BYTES", "FlatParams"]
 
-ALIGN_BYTES = 64
-"""Every tensor's start in the buffer is a multiple of this many bytes (torch's CPU allocator aligns to 64)."""
+ALIGN_BYTES = {"cpu": 64, "cuda": 512}
+"""Every tensor's start in the buffer is a multiple of this many bytes, by device type: torch's CPU allocator
+aligns to 64, its CUDA caching allocator rounds blocks to 512 (other devices: 64)."""
 
 
 class FlatParams:
@@ -38,7 +39,8 @@ class FlatParams:
 
     def __init__(self, shapes: Mapping[str, torch.Size], dtype: torch.dtype, device: torch.device | str):
         """An all-zero buffer laid out for ``shapes`` (name -> shape, in order)."""
-        step = max(1, ALIGN_BYTES // torch.empty((), dtype=dtype).element_size())
+        align = ALIGN_BYTES.get(torch.device(device).type, ALIGN_BYTES["cpu"])
+        step = max(1, align // torch.empty((), dtype=dtype).element_size())
         self.offsets: dict[str, int] = {}
         self.shapes = {name: torch.Size(shape) for name, shape in shapes.items()}
         end = 0
