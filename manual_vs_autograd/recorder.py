@@ -46,9 +46,11 @@ class RecordPolicy:
         text = text.strip()
         if text in ("all", "loss", "none"):
             return text
-        names = tuple(n.strip() for n in text.split(",") if n.strip())
-        if not names:
-            raise InputError(f"--record {text!r}: expected all, loss, none or parameter names like W1,b2")
+        names = tuple(n.strip() for n in text.split(","))
+        if not any(names):
+            raise InputError(f"{text!r}: expected all, loss, none or parameter names like W1,b2")
+        if not all(names):
+            raise InputError(f"{text!r} has an empty name between its commas; expected names like W1,b2")
         return names
 
     def names(self, available: list[str]) -> list[str]:

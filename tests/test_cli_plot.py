@@ -77,3 +77,27 @@ def test_a_failure_while_writing_the_pictures_is_one_line(tmp_path, capsys, monk
     assert main(["plot", "run.safetensors", "--out", str(tmp_path / "p"), "--quiet"]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("mva: error: could not write the pictures") and "No space" in err
+
+
+def test_all_on_a_loss_only_record_says_which_pictures_it_leaves_out(tmp_path, capsys):
+    run = tmp_path / "run.npz"
+    assert main(["compare", "--epochs", "3", "--quiet", "--record", "loss", "--save", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(run), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["data.png", "loss.png"]
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("mva: not drawn")]
+    left_out = {kind for line in notes for kind in line.split("(")[1].split(")")[0].split(", ")}
+    assert left_out == {"trajectories", "heatmap", "heatmap-gif", "regions", "regions-gif", "predictions", "w1-only"}
+    assert all("kept none" in line for line in notes)  # the reason, one line per reason
+
+
+def test_kinds_asked_by_name_are_all_checked_before_any_is_drawn(tmp_path, capsys):
+    run = tmp_path / "run.npz"
+    assert main(["compare", "--epochs", "3", "--quiet", "--record", "W1,b2", "--save", str(run)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "o"
+    argv = ["plot", str(run), "--kind", "trajectories", "--kind", "loss", "--kind", "regions", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mva: error: the decision regions picture needs every parameter") and err.count("\n") == 1
+    assert not out.exists() or not list(out.iterdir())  # none drawn: the trajectories and loss were not written first

@@ -47,3 +47,11 @@ def test_the_pre_flight_estimate_uses_the_networks_names_and_sizes():
     expected = {name: math.prod(shape) * 8 for name, shape in config.param_shapes().items()}
     assert _param_bytes(config.sizes, 8) == expected
     assert list(_param_bytes(config.sizes, 8)) == list(expected)  # the same order: layer by layer, W then b
+
+
+def test_an_empty_name_in_the_list_is_refused_not_dropped(capsys):
+    for value in ("W1,,b2", "W1,"):
+        assert main(["compare", "--quiet", "--record", value, "--epochs", "2"]) == 2
+        err = capsys.readouterr().err
+        expected = f"argument --record: {value!r} has an empty name between its commas; expected names like W1,b2"
+        assert err == f"mva: error: {expected}\n"

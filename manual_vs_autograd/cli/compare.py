@@ -11,14 +11,14 @@ from ..devices import DTYPES
 from ..errors import InputError, one_line
 from ..jsonsafe import dumps
 from ..outputs import check_output_dir, check_output_file
-from ..plots import write_pictures
+from ..plots import skipped, write_pictures
 from ..record import record_from_result, save_record
 from ..recorder import DEFAULT_BUDGET_BYTES, RecordPolicy
 from ..report import format_report
 from . import distributed_options
 from .guard import SignalGuard
 from .optimizer_options import add_optimizer_arguments, optimizer_from_args
-from .options import int_list, picture_progress, positive_float, positive_int, seed
+from .options import int_list, picture_progress, positive_float, positive_int, say_skipped, seed
 from .progress import step_progress
 from .spec_options import spec_from_args
 from .stdout import emit, say
@@ -190,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 for path in write_pictures(record, plots, progress=picture_progress(args.quiet)):
                     say(f"wrote {path}")
+                say_skipped(skipped(record))
             except KeyboardInterrupt:
                 say(
                     f"mva: {guard.name} while drawing the pictures"

@@ -77,3 +77,12 @@ def picture_progress(quiet: bool):
     if quiet:
         return None
     return lambda kind: say(f"drawing {kind} ...")
+
+
+def say_skipped(reasons: dict[str, str]) -> None:
+    """One line per reason for the pictures ``all`` left out (:func:`~manual_vs_autograd.plots.skipped`)."""
+    by_reason: dict[str, list[str]] = {}
+    for kind, why in reasons.items():
+        by_reason.setdefault(why, []).append(kind)
+    for why, kinds in by_reason.items():
+        say(f"mva: not drawn ({', '.join(kinds)}): {why}")

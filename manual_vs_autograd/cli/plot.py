@@ -8,9 +8,9 @@ from pathlib import Path
 
 from ..errors import InputError, one_line
 from ..outputs import check_output_dir
-from ..plots import KINDS, write_pictures
+from ..plots import KINDS, skipped, write_pictures
 from ..record import load_record
-from .options import picture_progress
+from .options import picture_progress, say_skipped
 from .stdout import say
 
 __all__ = ["add_parser", "run"]
@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         for path in write_pictures(record, out, kinds, progress=picture_progress(args.quiet)):
             say(f"wrote {path}")
+        if "all" in kinds:
+            say_skipped(skipped(record))
     except OSError as err:  # the folder went away, a full disk: one line, as for any output
         say(one_line(f"mva: error: could not write the pictures into {str(out)!r}: {err}", 300))
         return 3

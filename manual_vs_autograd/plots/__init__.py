@@ -6,7 +6,7 @@ Scripts and the CLI save them; :func:`write_pictures` writes the standard set fo
 from .heatmap import heatmap_grid, plot_heatmap, save_heatmap_gif
 from .regions import neuron_activations, plot_regions, save_regions_gif
 from .scatter import plot_data, plot_predictions
-from .standard import KINDS, applicable, write_pictures
+from .standard import KINDS, applicable, skipped, write_pictures
 from .trajectories import plot_loss_curves, plot_weight_trajectories
 from .w1_only import plot_w1_only
 
@@ -24,5 +24,6 @@ __all__ = [
     "plot_weight_trajectories",
     "save_heatmap_gif",
     "save_regions_gif",
+    "skipped",
     "write_pictures",
 ]

@@ -10,14 +10,14 @@ from matplotlib.figure import Figure
 
 from ..errors import InputError
 from ..record import RunRecord
-from .common import has_every_param, require_params, save_figure
+from .common import require_params, save_figure
 from .heatmap import plot_heatmap, save_heatmap_gif
 from .regions import plot_regions, save_regions_gif
 from .scatter import plot_data, plot_predictions
 from .trajectories import plot_loss_curves, plot_weight_trajectories
 from .w1_only import plot_w1_only
 
-__all__ = ["KINDS", "applicable", "write_pictures"]
+__all__ = ["KINDS", "applicable", "check_drawable", "skipped", "write_pictures"]
 
 
 def _figure(make: Callable[[RunRecord], Figure], name: str) -> Callable[[RunRecord, Path], Path]:
@@ -32,9 +32,7 @@ def _w1_only(record: RunRecord, out: Path) -> Path:
     from ..lecture.names import from_matrices
     from ..lecture.scalar_net import LectureNet, fit_scalar
 
-    if record.config.sizes != (2, 2, 1) or record.config.loss != "mse":
-        raise InputError("the w1-only picture is for the lecture's 2-2-1 MSE network")
-    require_params(record, "w1-only")
+    check_drawable(record, "w1-only")
     start = LectureNet(**from_matrices(record.params_at(0), record.config))
     history = fit_scalar(
         start, record.data["x_train"].tolist(), record.data["y_train"].tolist(), 500, 1.0, only_w1=True
@@ -59,19 +57,61 @@ KINDS: dict[str, Callable[[RunRecord, Path], Path]] = {
 NEEDS_PARAMETERS = ("trajectories", "heatmap", "heatmap-gif", "regions", "regions-gif", "predictions", "w1-only")
 
 
+PICTURE_NAMES = {"trajectories": "weight trajectories", "heatmap": "heat map", "heatmap-gif": "heat map",
+                 "regions": "decision regions", "regions-gif": "decision regions", "predictions": "predictions",
+                 "w1-only": "w1-only"}  # fmt: skip
+"""How a picture that needs parameters names itself when it cannot be drawn."""
+
+
+def check_drawable(record: RunRecord, kind: str) -> None:
+    """An InputError, in one line, when picture ``kind`` cannot be drawn from this record: an unknown kind,
+    one that does not fit the network (:func:`_check_fits`), or parameters not recorded (all of them, but
+    for the trajectories)."""
+    _check_fits(record, kind)
+    if kind in NEEDS_PARAMETERS:
+        require_params(record, PICTURE_NAMES[kind], every=kind != "trajectories")
+
+
+def _check_fits(record: RunRecord, kind: str) -> None:
+    """An InputError when ``kind`` is unknown or does not fit this network: regions need 2 input features,
+    w1-only is the lecture's 2-2-1 MSE network."""
+    if kind not in KINDS:
+        raise InputError(f"unknown picture kind {kind!r}; expected one of: all, {', '.join(KINDS)}")
+    x = record.data["x_train"]
+    if kind.startswith("regions") and (x.ndim != 2 or x.shape[1] != 2):
+        raise InputError(
+            f"decision regions need 2 input features, this run has {x.shape[1] if x.ndim == 2 else x.shape}"
+        )
+    if kind == "w1-only" and (record.config.sizes != (2, 2, 1) or record.config.loss != "mse"):
+        raise InputError("the w1-only picture is for the lecture's 2-2-1 MSE network")
+
+
+def _fits(record: RunRecord, kind: str) -> bool:
+    try:
+        _check_fits(record, kind)
+    except InputError:
+        return False
+    return True
+
+
+def skipped(record: RunRecord) -> dict[str, str]:
+    """``kind -> why``: the pictures of this network that ``all`` leaves out because the record did not keep
+    the parameters they need (``--record loss``, ``--record W1``), each with the one-line reason."""
+    reasons = {}
+    for kind in KINDS:
+        if _fits(record, kind):
+            try:
+                check_drawable(record, kind)
+            except InputError as err:
+                reasons[kind] = str(err)
+    return reasons
+
+
 def applicable(record: RunRecord) -> list[str]:
     """The kinds that make sense for this run (regions need 2-D inputs; w1-only the lecture's network;
     all but the loss and the data need recorded parameters, and all but the trajectories every one)."""
-    kinds = list(KINDS)
-    if record.data["x_train"].ndim != 2 or record.data["x_train"].shape[1] != 2:
-        kinds = [k for k in kinds if not k.startswith("regions")]
-    if not all(record.params.get(side) for side in ("manual", "autograd")):
-        kinds = [k for k in kinds if k not in NEEDS_PARAMETERS]
-    elif not has_every_param(record):  # some parameters kept (--record W1): their trajectories only
-        kinds = [k for k in kinds if k not in NEEDS_PARAMETERS or k == "trajectories"]
-    if (record.config.sizes != (2, 2, 1) or record.config.loss != "mse") and "w1-only" in kinds:
-        kinds.remove("w1-only")
-    return kinds
+    left_out = skipped(record)
+    return [kind for kind in KINDS if _fits(record, kind) and kind not in left_out]
 
 
 def write_pictures(
@@ -80,11 +120,11 @@ def write_pictures(
     kinds: Sequence[str] = ("all",),
     progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Write the pictures of ``kinds`` (``all``: every applicable one) into ``out``; return their paths."""
-    wanted = applicable(record) if "all" in kinds else list(kinds)
+    """Write the pictures of ``kinds`` (``all``: every applicable one; :func:`skipped` says which the record
+    leaves out) into ``out``; return their paths. Every kind asked for by name is checked before any is drawn."""
+    wanted = applicable(record) if "all" in kinds else list(dict.fromkeys(kinds))
     for kind in wanted:
-        if kind not in KINDS:
-            raise InputError(f"unknown picture kind {kind!r}; expected one of: all, {', '.join(KINDS)}")
+        check_drawable(record, kind)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
