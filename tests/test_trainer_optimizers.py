@@ -65,3 +65,9 @@ def test_plain_sgd_runs_stay_bitwise_and_skip_the_update_check():
     assert traj.step_parity.holds and traj.trajectory.exact
     assert traj.step_parity.bitwise == traj.step_parity.checked == STEPS
     assert not any(name.startswith("update ") for name in traj.step_parity.worst)
+
+
+def test_a_run_whose_updates_are_all_bitwise_equal_lists_no_worst_tensor():
+    traj = train(OptimizerSpec("adam", lr=0.05), torch.float64)
+    assert traj.trajectory.exact and traj.step_parity.bitwise == traj.step_parity.checked  # the update was compared too
+    assert traj.step_parity.worst == {}  # nothing differed, so no tensor is the worst
