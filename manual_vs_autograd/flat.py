@@ -25,7 +25,6 @@ import torch
 from torch import Tensor, nn
 
 from .devices import dtype_name
-from .errors import InputError
 
 __all__ = ["ALIGN_BYTES", "FlatParams"]
 
@@ -80,21 +79,30 @@ class FlatParams:
         for p in named.values():
             p.data = p.data.clone()
 
-    def take(self, params: dict[str, Tensor]) -> None:
+    def take(self, params: dict[str, Tensor]) -> str | None:
         """Bring back into the buffer any tensor of ``params`` that is no longer its view (an update rule that
-        assigned a new tensor instead of writing in place), and make the dictionary hold the view again."""
+        assigned a new tensor instead of writing in place), and make the dictionary hold the view again.
+
+        Returns None, or what cannot be brought back (a tensor removed, or replaced by one of another shape,
+        dtype or device), in words; the tensors before it are brought back, that one and those after are not.
+        """
         for name, view in self.views.items():
-            new = params[name]
-            if new is not view:
-                if new.shape != view.shape or new.dtype != view.dtype or new.device != view.device:
-                    raise InputError(
-                        f"the update rule replaced {name} ({tuple(view.shape)}, {dtype_name(view.dtype)}, "
-                        f"{view.device}) by a tensor of {tuple(new.shape)}, {dtype_name(new.dtype)}, {new.device}; "
-                        "a rule updates the parameters in place"
-                    )
-                with torch.no_grad():
-                    view.copy_(new)
-                params[name] = view
+            new = params.get(name)
+            if new is view:
+                continue
+            if new is None:
+                return f"removed {name}"
+            if new.shape != view.shape or new.dtype != view.dtype or new.device != view.device:
+                return (
+                    f"replaced {name} ({tuple(view.shape)}, {dtype_name(view.dtype)}, {view.device}) by a tensor "
+                    f"of {tuple(new.shape)}, {dtype_name(new.dtype)}, {new.device}"
+                )
+            if new.untyped_storage().data_ptr() == self.buffer.untyped_storage().data_ptr():
+                new = new.clone()  # a view of the buffer itself (e.g. W1.T): copied out first, as it may overlap
+            with torch.no_grad():
+                view.copy_(new)
+            params[name] = view
+        return None
 
     def unpack(self, buffer: Tensor) -> dict[str, Tensor]:
         """``name -> view`` of a buffer with this layout (:attr:`buffer` or a copy of it)."""

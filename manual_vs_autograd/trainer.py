@@ -269,17 +269,21 @@ def train_side_by_side(
                     if not (check_update and due):
                         optimizer.step()
                     schedule.stop("plain")
-                    manual_flat.take(manual)  # a rule that replaced a tensor instead of updating it in place
                     if check_update and due:
                         schedule.start("checks")
                         _check_update(result.step_parity, step, manual_optimizer, optimizer, named, auto_grads)
                         schedule.stop("checks")
-                    loss_diff = abs(losses[0] - losses[1]) if not bad else math.nan
-                    result.trajectory.step(step, manual_flat, live_flat, loss_diff, step_bounds)
-                    result.steps, result.final_loss = step, losses
-                    if recorder.wants(step, last=step == total or bool(bad)):
-                        recorder.add_loss(step, *losses)
-                        recorder.add_params(step, manual_flat, live_flat)
+                    replaced = manual_flat.take(manual)  # a rule that assigned tensors instead of updating in place
+                    if replaced is None:
+                        loss_diff = abs(losses[0] - losses[1]) if not bad else math.nan
+                        result.trajectory.step(step, manual_flat, live_flat, loss_diff, step_bounds)
+                        result.steps, result.final_loss = step, losses
+                        if recorder.wants(step, last=step == total or bool(bad)):
+                            recorder.add_loss(step, *losses)
+                            recorder.add_params(step, manual_flat, live_flat)
+                if replaced is not None:
+                    result.stopped = f"the manual side's update rule {replaced} at step {step} (a rule updates the parameters in place)"
+                    break
                 if bad:
                     result.stopped = (
                         f"the loss became {losses[0] if bad[0] == 'manual' else losses[1]} at step {step} "
