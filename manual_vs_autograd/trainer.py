@@ -168,7 +168,8 @@ def train_side_by_side(
 
     Args:
         params: the shared starting point (not modified).
-        x, y: the training set; targets as :func:`manual_vs_autograd.data.targets_for` makes them.
+        x, y: the training set; targets as :func:`manual_vs_autograd.data.targets_for` makes them. Read at
+            each step for mini-batches, once (at step 1) for the full batch; not modified.
         progress: called as ``progress(step, total_steps)`` after each step.
         record: what to keep (default :class:`RecordPolicy`: every step within its budget).
         sensitivity: run the 1-ULP-perturbed third network (:mod:`.sensitivity`).
