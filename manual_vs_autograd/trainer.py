@@ -174,7 +174,9 @@ def train_side_by_side(
         record: what to keep (default :class:`RecordPolicy`: every step within its budget).
         sensitivity: run the 1-ULP-perturbed third network (:mod:`.sensitivity`).
         rule: the manual side's update rule, ``rule(params, grads, state, spec)`` (default
-            :func:`~.optim.manual_step`, the rule of ``train.optimizer_spec()``; tests pass mutated ones).
+            :func:`~.optim.manual_step`, the rule of ``train.optimizer_spec()``; tests pass mutated ones). It
+            updates ``params`` in place; one that assigns new tensors instead has them copied back, and one
+            that removes a tensor or changes its shape, dtype or device stops the run (``stopped`` says so).
         check: which steps get the bounded checks and how far the perturbed run goes (default
             :class:`~.check_schedule.CheckSchedule`: a share of the run's own time; ``CheckSchedule(every=1)``:
             every step).
