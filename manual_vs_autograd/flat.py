@@ -80,28 +80,30 @@ class FlatParams:
             p.data = p.data.clone()
 
     def take(self, params: dict[str, Tensor]) -> str | None:
-        """Bring back into the buffer any tensor of ``params`` that is no longer its view (an update rule that
-        assigned a new tensor instead of writing in place), and make the dictionary hold the view again.
+        """Bring back into the buffer the tensors of ``params`` that are no longer its views (an update rule
+        that assigned new tensors instead of writing in place), and make the dictionary hold the views again.
 
-        Returns None, or what cannot be brought back (a tensor removed, or replaced by one of another shape,
-        dtype or device), in words; the tensors before it are brought back, that one and those after are not.
+        All or nothing: returns None, or, changing nothing, what cannot be brought back in words (a tensor
+        removed or added, or replaced by one of another shape, dtype or device).
         """
-        for name, view in self.views.items():
-            new = params.get(name)
-            if new is view:
-                continue
-            if new is None:
-                return f"removed {name}"
+        if params.keys() != self.views.keys():
+            removed = [name for name in self.views if name not in params]
+            added = [name for name in params if name not in self.views]
+            return f"removed {', '.join(removed)}" if removed else f"added {', '.join(added)}"
+        replaced = {name: new for name, new in params.items() if new is not self.views[name]}
+        for name, new in replaced.items():
+            view = self.views[name]
             if new.shape != view.shape or new.dtype != view.dtype or new.device != view.device:
                 return (
                     f"replaced {name} ({tuple(view.shape)}, {dtype_name(view.dtype)}, {view.device}) by a tensor "
                     f"of {tuple(new.shape)}, {dtype_name(new.dtype)}, {new.device}"
                 )
-            if new.untyped_storage().data_ptr() == self.buffer.untyped_storage().data_ptr():
-                new = new.clone()  # a view of the buffer itself (e.g. W1.T): copied out first, as it may overlap
-            with torch.no_grad():
-                view.copy_(new)
-            params[name] = view
+        with torch.no_grad():
+            # copied out first: a new tensor may be a view of this buffer (W1.T, a swap of two names)
+            sources = {name: new.clone() for name, new in replaced.items()}
+            for name, source in sources.items():
+                self.views[name].copy_(source)
+                params[name] = self.views[name]
         return None
 
     def unpack(self, buffer: Tensor) -> dict[str, Tensor]:

@@ -176,7 +176,8 @@ def train_side_by_side(
         rule: the manual side's update rule, ``rule(params, grads, state, spec)`` (default
             :func:`~.optim.manual_step`, the rule of ``train.optimizer_spec()``; tests pass mutated ones). It
             updates ``params`` in place; one that assigns new tensors instead has them copied back, and one
-            that removes a tensor or changes its shape, dtype or device stops the run (``stopped`` says so).
+            that removes or adds a tensor or changes a shape, dtype or device stops the run (``stopped`` says
+            so; the summaries and the record end before that step, the parameters returned are as it left them).
         check: which steps get the bounded checks and how far the perturbed run goes (default
             :class:`~.check_schedule.CheckSchedule`: a share of the run's own time; ``CheckSchedule(every=1)``:
             every step).
@@ -277,16 +278,18 @@ def train_side_by_side(
                         _check_update(result.step_parity, step, manual_optimizer, optimizer, named, auto_grads)
                         schedule.stop("checks")
                     replaced = manual_flat.take(manual)  # a rule that assigned tensors instead of updating in place
-                    if replaced is None:
-                        loss_diff = abs(losses[0] - losses[1]) if not bad else math.nan
-                        result.trajectory.step(step, manual_flat, live_flat, loss_diff, step_bounds)
-                        result.steps, result.final_loss = step, losses
-                        if recorder.wants(step, last=step == total or bool(bad)):
-                            recorder.add_loss(step, *losses)
-                            recorder.add_params(step, manual_flat, live_flat)
-                if replaced is not None:
-                    result.stopped = f"the manual side's update rule {replaced} at step {step} (a rule updates the parameters in place)"
-                    break
+                    if replaced is not None:  # this step is not kept: its summaries, record and steps end before it
+                        result.stopped = (
+                            f"the manual side's update rule {replaced} at step {step} (a rule updates the parameters "
+                            f"in place); the summaries and the record end before it"
+                        )
+                        break
+                    loss_diff = abs(losses[0] - losses[1]) if not bad else math.nan
+                    result.trajectory.step(step, manual_flat, live_flat, loss_diff, step_bounds)
+                    result.steps, result.final_loss = step, losses
+                    if recorder.wants(step, last=step == total or bool(bad)):
+                        recorder.add_loss(step, *losses)
+                        recorder.add_params(step, manual_flat, live_flat)
                 if bad:
                     result.stopped = (
                         f"the loss became {losses[0] if bad[0] == 'manual' else losses[1]} at step {step} "
@@ -305,12 +308,13 @@ def train_side_by_side(
                     progress(step, total)
         except KeyboardInterrupt:
             # Keep what both sides completed: a step in flight is dropped, with what its checks counted.
-            if result.steps < step:
-                result.step_parity = before
-            when = f"during step {step}" if result.steps < step else f"after step {step}"
-            result.stopped = f"interrupted {when}; kept the {result.steps} steps both sides completed"
-            if result.steps:
-                recorder.add_params(result.steps, manual_flat, live_flat)
+            if result.stopped is None:  # else the rule's failure at this step, which the interrupt met: kept
+                if result.steps < step:
+                    result.step_parity = before
+                when = f"during step {step}" if result.steps < step else f"after step {step}"
+                result.stopped = f"interrupted {when}; kept the {result.steps} steps both sides completed"
+                if result.steps:  # both sides' buffers hold that step: nothing after it was written
+                    recorder.add_params(result.steps, manual_flat, live_flat)
     live_flat.release(named)  # the caller gets tensors of their own, as it gave them
     return {name: p.clone() for name, p in manual.items()}, twin, result
 
@@ -392,7 +396,8 @@ def _check_update(
             mine[f"{key} {name}"] = state_buffers(state)[key].get(name, torch.full_like(reference, math.nan))
             theirs[f"{key} {name}"] = reference
     for name, p in named.items():
-        mine[f"update {name}"], theirs[f"update {name}"] = params[name], p.detach()
+        mine[f"update {name}"] = params.get(name, torch.full_like(p.detach(), math.nan))  # removed: NaN, a failure
+        theirs[f"update {name}"] = p.detach()
     bounds = {
         key: torch.full_like(
             t, UPDATE_BOUND_EPS * torch.finfo(t.dtype).eps * (float(t.abs().max()) if t.numel() else 0.0)

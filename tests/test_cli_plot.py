@@ -88,7 +88,21 @@ def test_all_on_a_loss_only_record_says_which_pictures_it_leaves_out(tmp_path, c
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("mva: not drawn")]
     left_out = {kind for line in notes for kind in line.split("(")[1].split(")")[0].split(", ")}
     assert left_out == {"trajectories", "heatmap", "heatmap-gif", "regions", "regions-gif", "predictions", "w1-only"}
-    assert all("kept none" in line for line in notes)  # the reason, one line per reason
+    assert notes == [  # one line per reason
+        "mva: not drawn (trajectories, heatmap, heatmap-gif, regions, regions-gif, predictions, w1-only): "
+        "this record kept no parameters; record them when training (--record all)"
+    ]
+
+
+def test_a_record_without_losses_draws_no_loss_picture_and_refuses_one_asked_for(tmp_path, capsys):
+    run = tmp_path / "run.npz"
+    assert main(["compare", "--epochs", "3", "--quiet", "--record", "none", "--save", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(run), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["data.png"]
+    assert "mva: not drawn (loss): this record kept no losses (--record none)" in capsys.readouterr().err
+    assert main(["plot", str(run), "--kind", "loss", "--out", str(tmp_path / "p")]) == 2
+    assert capsys.readouterr().err.startswith("mva: error: the loss picture needs the losses")
 
 
 def test_kinds_asked_by_name_are_all_checked_before_any_is_drawn(tmp_path, capsys):
@@ -101,3 +115,15 @@ def test_kinds_asked_by_name_are_all_checked_before_any_is_drawn(tmp_path, capsy
     err = capsys.readouterr().err
     assert err.startswith("mva: error: the decision regions picture needs every parameter") and err.count("\n") == 1
     assert not out.exists() or not list(out.iterdir())  # none drawn: the trajectories and loss were not written first
+
+
+@pytest.mark.parametrize("kinds", [["optimizer-paths", "heatmap"], ["all", "heatmap"]])
+def test_a_refused_kind_beside_others_draws_nothing(tmp_path, capsys, kinds):
+    run = tmp_path / "run.npz"
+    assert main(["compare", "--epochs", "3", "--quiet", "--record", "loss", "--save", str(run)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "o"
+    argv = ["plot", str(run), "--out", str(out), "--quiet"] + [a for k in kinds for a in ("--kind", k)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("mva: error: the heat map picture needs parameters")
+    assert not out.exists() or not list(out.iterdir())

@@ -151,6 +151,21 @@ def test_take_names_what_it_cannot_bring_back():
     live = dict(flat.views)
     del live["b2"]
     assert flat.take(live) == "removed b2"
+    live = {**flat.views, "extra": torch.zeros(2)}
+    assert flat.take(live) == "added extra"
+
+
+def test_take_is_all_or_nothing_and_safe_for_swaps():
+    square = {"W1": torch.tensor([[1.0, 2.0], [3.0, 4.0]]), "W2": torch.tensor([[5.0, 6.0], [7.0, 8.0]])}
+    flat = FlatParams.copy_of({**square, "b": torch.zeros(3)})
+    live = dict(flat.views)
+    live["W1"], live["W2"], live["b"] = live["W2"], live["W1"].T, torch.zeros(2)  # b cannot be taken back
+    assert flat.take(live) is not None
+    assert torch.equal(flat.views["W1"], square["W1"]) and torch.equal(flat.views["W2"], square["W2"])  # untouched
+    live["b"] = flat.views["b"]
+    assert flat.take(live) is None  # a swap, and a transposed view of the buffer itself
+    assert torch.equal(flat.views["W1"], square["W2"]) and torch.equal(flat.views["W2"], square["W1"].T)
+    assert all(live[name] is flat.views[name] for name in live)
 
 
 def _lecture_run(rule, epochs=4):
@@ -178,9 +193,19 @@ def test_a_rule_that_replaces_a_tensor_by_another_dtype_stops_the_run_and_keeps_
     _, _, traj = _lecture_run(late)
     assert traj.stopped == (
         "the manual side's update rule replaced b1 ((2,), float64, cpu) by a tensor of (2,), float32, cpu "
-        "at step 3 (a rule updates the parameters in place)"
+        "at step 3 (a rule updates the parameters in place); the summaries and the record end before it"
     )
     assert traj.steps == 2 and traj.record.param_steps == [0, 1, 2] and traj.step_parity.holds
+
+
+def test_a_rule_that_removes_a_tensor_stops_the_run_and_fails_the_update_check():
+    def removing(params, grads, state, spec):
+        manual_step(params, grads, state, spec)
+        del params["b2"]
+
+    _, _, traj = _lecture_run(removing)
+    assert traj.stopped.startswith("the manual side's update rule removed b2 at step 1 ")
+    assert traj.steps == 0 and traj.step_parity.first_bad_step == 1 and traj.step_parity.first_bad == ("update b2",)
 
 
 def test_a_rule_that_assigns_a_view_of_the_buffer_itself_is_caught_by_the_update_check():

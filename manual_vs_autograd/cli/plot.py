@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import InputError, one_line
 from ..outputs import check_output_dir
 from ..plots import KINDS, skipped, write_pictures
+from ..plots.standard import check_drawable
 from ..record import load_record
 from .options import picture_progress, say_skipped
 from .stdout import say
@@ -41,11 +42,16 @@ def run(args: argparse.Namespace) -> int:
     if kinds and args.run is None:
         raise InputError(f"no run record given; expected 'mva plot RUN' (only --kind {OPTIMIZER_PATHS} needs none)")
     out = check_output_dir(args.out, "--out")
+    record = None
+    if kinds:
+        record = load_record(args.run)
+        for kind in kinds:  # every kind asked for by name, checked before any picture is drawn
+            if kind != "all":
+                check_drawable(record, kind)
     if len(kinds) < len(args.kind or ["all"]):
         _optimizer_paths(out, args.quiet)
-    if not kinds:
+    if record is None:
         return 0
-    record = load_record(args.run)
     try:
         for path in write_pictures(record, out, kinds, progress=picture_progress(args.quiet)):
             say(f"wrote {path}")

@@ -129,7 +129,7 @@ def require_params(record: RunRecord, picture: str, every: bool = True) -> None:
     for side in ("manual", "autograd"):
         if not record.params.get(side):
             raise InputError(f"the {picture} picture needs parameters, but this record kept none ({side} side); "
-                             "record them when training (e.g. with every step or a thinned record)")  # fmt: skip
+                             "record them when training (--record all)")  # fmt: skip
     missing = [name for name in record.config.param_shapes() if name not in record.params["manual"]]
     if every and missing:
         kept = ", ".join(record.params["manual"])

@@ -65,9 +65,12 @@ PICTURE_NAMES = {"trajectories": "weight trajectories", "heatmap": "heat map", "
 
 def check_drawable(record: RunRecord, kind: str) -> None:
     """An InputError, in one line, when picture ``kind`` cannot be drawn from this record: an unknown kind,
-    one that does not fit the network (:func:`_check_fits`), or parameters not recorded (all of them, but
-    for the trajectories)."""
+    one that does not fit the network (:func:`_check_fits`), or what it needs not recorded (the losses; the
+    parameters, all of them but for the trajectories)."""
     _check_fits(record, kind)
+    if kind == "loss" and not len(record.losses["manual"]):
+        raise InputError("the loss picture needs the losses, but this record kept none (--record none); "
+                         "record them when training (--record loss or all)")  # fmt: skip
     if kind in NEEDS_PARAMETERS:
         require_params(record, PICTURE_NAMES[kind], every=kind != "trajectories")
 
@@ -96,14 +99,17 @@ def _fits(record: RunRecord, kind: str) -> bool:
 
 def skipped(record: RunRecord) -> dict[str, str]:
     """``kind -> why``: the pictures of this network that ``all`` leaves out because the record did not keep
-    the parameters they need (``--record loss``, ``--record W1``), each with the one-line reason."""
+    what they need (``--record none``, ``loss``, ``W1``), each with the reason, worded alike for alike kinds."""
+    kept = list(record.params.get("manual", {})) if all(record.params.get(s) for s in ("manual", "autograd")) else []
+    every = set(record.config.param_shapes()) <= set(kept)
     reasons = {}
-    for kind in KINDS:
-        if _fits(record, kind):
-            try:
-                check_drawable(record, kind)
-            except InputError as err:
-                reasons[kind] = str(err)
+    for kind in (k for k in KINDS if _fits(record, k)):
+        if kind == "loss" and not len(record.losses["manual"]):
+            reasons[kind] = "this record kept no losses (--record none)"
+        elif kind in NEEDS_PARAMETERS and not kept:
+            reasons[kind] = "this record kept no parameters; record them when training (--record all)"
+        elif kind in NEEDS_PARAMETERS and kind != "trajectories" and not every:
+            reasons[kind] = f"this record kept only {', '.join(kept)}; these need every parameter (--record all)"
     return reasons
 
 
@@ -122,7 +128,8 @@ def write_pictures(
 ) -> list[Path]:
     """Write the pictures of ``kinds`` (``all``: every applicable one; :func:`skipped` says which the record
     leaves out) into ``out``; return their paths. Every kind asked for by name is checked before any is drawn."""
-    wanted = applicable(record) if "all" in kinds else list(dict.fromkeys(kinds))
+    named = [kind for kind in dict.fromkeys(kinds) if kind != "all"]
+    wanted = list(dict.fromkeys([*applicable(record), *named])) if "all" in kinds else named
     for kind in wanted:
         check_drawable(record, kind)
     out = Path(out)
