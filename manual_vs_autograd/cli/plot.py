@@ -9,7 +9,6 @@ from pathlib import Path
 from ..errors import InputError, one_line
 from ..outputs import check_output_dir
 from ..plots import KINDS, skipped, write_pictures
-from ..plots.standard import check_drawable
 from ..record import load_record
 from .options import picture_progress, say_skipped
 from .stdout import say
@@ -42,24 +41,18 @@ def run(args: argparse.Namespace) -> int:
     if kinds and args.run is None:
         raise InputError(f"no run record given; expected 'mva plot RUN' (only --kind {OPTIMIZER_PATHS} needs none)")
     out = check_output_dir(args.out, "--out")
-    record = None
-    if kinds:
+    if kinds:  # write_pictures checks every kind asked for by name before it draws any
         record = load_record(args.run)
-        for kind in kinds:  # every kind asked for by name, checked before any picture is drawn
-            if kind != "all":
-                check_drawable(record, kind)
-    if len(kinds) < len(args.kind or ["all"]):
+        try:
+            for path in write_pictures(record, out, kinds, progress=picture_progress(args.quiet)):
+                say(f"wrote {path}")
+            if "all" in kinds:
+                say_skipped(skipped(record))
+        except OSError as err:  # the folder went away, a full disk: one line, as for any output
+            say(one_line(f"mva: error: could not write the pictures into {str(out)!r}: {err}", 300))
+            return 3
+    if len(kinds) < len(args.kind or ["all"]):  # last: nothing the record refuses is drawn before it
         _optimizer_paths(out, args.quiet)
-    if record is None:
-        return 0
-    try:
-        for path in write_pictures(record, out, kinds, progress=picture_progress(args.quiet)):
-            say(f"wrote {path}")
-        if "all" in kinds:
-            say_skipped(skipped(record))
-    except OSError as err:  # the folder went away, a full disk: one line, as for any output
-        say(one_line(f"mva: error: could not write the pictures into {str(out)!r}: {err}", 300))
-        return 3
     return 0
 
 
